@@ -1,0 +1,20 @@
+"""chat-conformance: prove, rule by rule, that a chat-completions API is OpenAI-compatible.
+
+The pieces, in the order a request flows through them::
+
+    catalog      requirements: id, level, statement, source passage (requirements.toml)
+    schemas      the contract's JSON Schemas (schemas/*.json)
+    probes       the named requests the suite sends
+    exchange     bounded, recorded, redacted HTTP exchanges
+    sse          the WHATWG event-stream parser
+    checks/      pure check functions, one module per area
+    suite/       the pytest modules users run, one per area
+    plugin       pytest options, markers, verdicts and report hooks
+    report/      JSON report and terminal summary
+    reference/   the embedded reference server, its faults and legal variations
+    cli          ``chat-conformance run`` / ``serve``
+
+Kept free of imports so that ``chat-conformance --help`` starts fast.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,162 @@
+"""PARAM: max_tokens, stop and stream do what the documentation says, in both response forms.
+
+Real models are unpredictable, so these checks only assert what any honest model must do with
+the probes in ``conformance.probes``: a count to 200 cannot fit in 5 tokens, and a stop sequence
+never appears in the output whatever the model chose to write.
+"""
+
+from __future__ import annotations
+
+from conformance.checks import (
+    NotApplicable,
+    Violation,
+    choices_of,
+    is_int,
+    message_contents,
+    served_json,
+    short,
+)
+from conformance.checks.stream import stream_summary
+from conformance.exchange import Exchange
+
+
+def _max_tokens(exchange: Exchange) -> int:
+    value = exchange.request.body.get("max_tokens")
+    assert is_int(value), "probe without max_tokens"
+    return value
+
+
+def word_budget(max_tokens: int) -> int:
+    """Most whitespace-separated words max_tokens can yield. Generous: a word is at least one
+    token in every common tokenizer, so twice the budget leaves room for odd ones."""
+    return 2 * max_tokens + 2
+
+
+def completion_tokens_within_limit(exchange: Exchange) -> list[Violation]:
+    document = served_json(exchange)
+    limit = _max_tokens(exchange)
+    violations = []
+    usage = document.get("usage")
+    used = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    choices = max(1, len(choices_of(document)))  # with several choices usage adds them up
+    if is_int(used) and used > limit * choices:
+        violations.append(
+            Violation(
+                "usage.completion_tokens exceeds max_tokens",
+                f"<= {limit} per choice ({choices} choices)",
+                str(used),
+                exchange.name,
+            )
+        )
+    for content in message_contents(document):
+        words = len(content.split())
+        if words > word_budget(limit):
+            violations.append(
+                Violation(
+                    f"the content has {words} words, more than {limit} tokens can hold",
+                    f"<= {word_budget(limit)} words",
+                    short(content, 120),
+                    exchange.name,
+                )
+            )
+    if not is_int(used) and not violations:
+        raise NotApplicable(f"{exchange.name}: no usage.completion_tokens to compare; see RESP-010")
+    return violations
+
+
+def cut_completion_ends_with_length(exchange: Exchange) -> list[Violation]:
+    violations = []
+    for number, choice in enumerate(choices_of(served_json(exchange))):
+        reason = choice.get("finish_reason")
+        if reason != "length":
+            violations.append(
+                Violation(
+                    f"choices[{number}] was cut by max_tokens but not reported so",
+                    '"length"',
+                    short(reason),
+                    exchange.name,
+                )
+            )
+    return violations
+
+
+def _stop_sequences(exchange: Exchange) -> list[str]:
+    stop = exchange.request.body.get("stop")
+    return [stop] if isinstance(stop, str) else list(stop or [])
+
+
+def content_avoids_stop(exchange: Exchange) -> list[Violation]:
+    sequences = _stop_sequences(exchange)
+    violations = []
+    for content in message_contents(served_json(exchange)):
+        for sequence in sequences:
+            if sequence and sequence in content:
+                violations.append(
+                    Violation(
+                        f"the content contains the stop sequence {sequence!r}",
+                        "content cut before the stop sequence",
+                        short(content, 160),
+                        exchange.name,
+                    )
+                )
+    return violations
+
+
+def omitted_stream_is_json(exchange: Exchange) -> list[Violation]:
+    if exchange.status != 200:
+        raise NotApplicable(f"{exchange.name}: not served; see AUTH-003")
+    if exchange.content_type == "text/event-stream" or exchange.body.lstrip().startswith(b"data:"):
+        return [
+            Violation(
+                "a request without stream was answered with an event stream",
+                "a single JSON document (application/json)",
+                f"Content-Type {exchange.content_type}: {short(exchange.text(120))}",
+                exchange.name,
+            )
+        ]
+    return []
+
+
+def stream_avoids_stop(exchange: Exchange) -> list[Violation]:
+    summary = stream_summary(exchange)
+    violations = []
+    for index, content in summary.contents.items():
+        for sequence in _stop_sequences(exchange):
+            if sequence and sequence in content:
+                violations.append(
+                    Violation(
+                        f"choice {index}'s streamed content contains stop sequence {sequence!r}",
+                        "content cut before the stop sequence",
+                        short(content, 160),
+                        exchange.name,
+                    )
+                )
+    return violations
+
+
+def cut_stream_ends_with_length(exchange: Exchange) -> list[Violation]:
+    summary = stream_summary(exchange)
+    limit = _max_tokens(exchange)
+    violations = []
+    for index, reason in summary.finish_reasons.items():
+        if reason != "length":
+            violations.append(
+                Violation(
+                    f"choice {index} was cut by max_tokens but not reported so",
+                    '"length"',
+                    short(reason),
+                    exchange.name,
+                )
+            )
+    for index, content in summary.contents.items():
+        words = len(content.split())
+        if words > word_budget(limit):
+            violations.append(
+                Violation(
+                    f"choice {index} streamed {words} words, more than {limit} tokens can hold",
+                    f"<= {word_budget(limit)} words",
+                    short(content, 120),
+                    exchange.name,
+                )
+            )
+    return violations

@@ -1,0 +1,261 @@
+"""RESP: the non-streaming completion's format and field values."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from conformance import schemas
+from conformance.checks import (
+    Violation,
+    choices_of,
+    is_int,
+    require_status_200,
+    served_json,
+    short,
+)
+from conformance.exchange import Exchange
+
+FINISH_REASONS = ("stop", "length", "content_filter")
+CLOCK_TOLERANCE = 24 * 3600  # seconds; catches milliseconds while allowing a skewed clock
+
+
+def is_json_document(exchange: Exchange) -> list[Violation]:
+    require_status_200(exchange, "AUTH-003")
+    violations = []
+    if exchange.content_type != "application/json":
+        violations.append(
+            Violation(
+                "the completion is not labelled as JSON",
+                expected="Content-Type: application/json",
+                actual=f"Content-Type: {exchange.content_type or '(none)'}",
+                exchange=exchange.name,
+            )
+        )
+    try:
+        document = exchange.json()
+    except ValueError as error:
+        violations.append(
+            Violation(
+                "the body does not parse as JSON",
+                expected="a JSON object",
+                actual=f"{error}: {short(exchange.text(200))}",
+                exchange=exchange.name,
+            )
+        )
+    else:
+        if not isinstance(document, dict):
+            violations.append(
+                Violation(
+                    "the body is JSON but not an object",
+                    expected="a JSON object",
+                    actual=short(document),
+                    exchange=exchange.name,
+                )
+            )
+    return violations
+
+
+def matches_schema(exchange: Exchange) -> list[Violation]:
+    document = served_json(exchange)
+    return [
+        Violation(
+            "the completion does not match the response schema",
+            expected="schemas/chat-completion.response.json",
+            actual=problem,
+            exchange=exchange.name,
+        )
+        for problem in schemas.schema_errors(schemas.RESPONSE, document)
+    ]
+
+
+def object_is_chat_completion(exchange: Exchange) -> list[Violation]:
+    value = served_json(exchange).get("object")
+    if value == "chat.completion":
+        return []
+    return [Violation("wrong object", '"chat.completion"', short(value), exchange.name)]
+
+
+def created_is_unix_seconds(exchange: Exchange) -> list[Violation]:
+    value = served_json(exchange).get("created")
+    return created_violations(value, exchange.started_at, exchange.name)
+
+
+def created_violations(
+    value: object, now: float, where: str, event_index: int | None = None
+) -> list[Violation]:
+    """``created`` must be an int of Unix seconds near the tester's clock (shared by streams)."""
+    expected = f"an integer Unix time in seconds near {int(now)}"
+    if not is_int(value):
+        kind = type(value).__name__ if value is not None else "missing"
+        return [
+            Violation(
+                f"created is not an integer ({kind})", expected, short(value), where, event_index
+            )
+        ]
+    if abs(value - now) > CLOCK_TOLERANCE:
+        unit = " (milliseconds?)" if value > now * 100 else ""
+        return [
+            Violation(
+                f"created is not a plausible Unix time in seconds{unit}",
+                expected,
+                str(value),
+                where,
+                event_index,
+            )
+        ]
+    return []
+
+
+def id_is_unique(exchanges: list[Exchange]) -> list[Violation]:
+    violations = []
+    ids: list[str] = []
+    for exchange in exchanges:
+        value = served_json(exchange).get("id")
+        if not isinstance(value, str) or not value:
+            violations.append(
+                Violation(
+                    "id is not a non-empty string",
+                    "a non-empty string",
+                    short(value),
+                    exchange.name,
+                )
+            )
+        else:
+            ids.append(value)
+    for value, count in Counter(ids).items():
+        if count > 1:
+            names = ", ".join(e.name for e in exchanges)
+            violations.append(
+                Violation(
+                    f"{count} completions share one id",
+                    "a different id per completion",
+                    f"{value!r} in {names}",
+                )
+            )
+    return violations
+
+
+def choices_not_empty(exchange: Exchange) -> list[Violation]:
+    choices = served_json(exchange).get("choices")
+    if isinstance(choices, list) and choices and all(isinstance(c, dict) for c in choices):
+        return []
+    return [
+        Violation(
+            "choices is not a non-empty array of objects",
+            "[{...}, ...]",
+            short(choices),
+            exchange.name,
+        )
+    ]
+
+
+def choices_indexed(exchange: Exchange) -> list[Violation]:
+    choices = choices_of(served_json(exchange))
+    indexes = [choice.get("index") for choice in choices]
+    expected = list(range(len(choices)))
+    if indexes == expected and all(is_int(i) for i in indexes):
+        return []
+    return [
+        Violation(
+            "choices are not indexed 0..n-1 in order", str(expected), short(indexes), exchange.name
+        )
+    ]
+
+
+def message_is_assistant_text(exchange: Exchange) -> list[Violation]:
+    violations = []
+    for number, choice in enumerate(choices_of(served_json(exchange))):
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            violations.append(
+                Violation(
+                    f"choices[{number}].message is not an object",
+                    "an object",
+                    short(message),
+                    exchange.name,
+                )
+            )
+            continue
+        if message.get("role") != "assistant":
+            violations.append(
+                Violation(
+                    f"choices[{number}].message.role is wrong",
+                    '"assistant"',
+                    short(message.get("role")),
+                    exchange.name,
+                )
+            )
+        if not isinstance(message.get("content"), str):
+            violations.append(
+                Violation(
+                    f"choices[{number}].message.content is not a string",
+                    "a string",
+                    short(message.get("content")),
+                    exchange.name,
+                )
+            )
+    return violations
+
+
+def finish_reason_is_documented(exchange: Exchange) -> list[Violation]:
+    violations = []
+    for number, choice in enumerate(choices_of(served_json(exchange))):
+        reason = choice.get("finish_reason")
+        if reason not in FINISH_REASONS:
+            violations.append(
+                Violation(
+                    f"choices[{number}].finish_reason is not documented",
+                    " | ".join(FINISH_REASONS),
+                    short(reason),
+                    exchange.name,
+                )
+            )
+    return violations
+
+
+def usage_adds_up(exchange: Exchange) -> list[Violation]:
+    usage = served_json(exchange).get("usage")
+    names = ("prompt_tokens", "completion_tokens", "total_tokens")
+    if not isinstance(usage, dict):
+        return [
+            Violation(
+                "usage is missing or not an object",
+                "{prompt_tokens, completion_tokens, total_tokens}",
+                short(usage),
+                exchange.name,
+            )
+        ]
+    bad = [n for n in names if not is_int(usage.get(n)) or usage[n] < 0]
+    if bad:
+        return [
+            Violation(
+                f"usage has no non-negative integer {', '.join(bad)}",
+                "non-negative integers",
+                short(usage),
+                exchange.name,
+            )
+        ]
+    if usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]:
+        return [
+            Violation(
+                "usage.total_tokens is not prompt_tokens + completion_tokens",
+                str(usage["prompt_tokens"] + usage["completion_tokens"]),
+                str(usage["total_tokens"]),
+                exchange.name,
+            )
+        ]
+    return []
+
+
+def model_is_named(exchange: Exchange) -> list[Violation]:
+    value = served_json(exchange).get("model")
+    if isinstance(value, str) and value:
+        return []
+    return [
+        Violation(
+            "model is not a non-empty string",
+            "the model used, as a string",
+            short(value),
+            exchange.name,
+        )
+    ]

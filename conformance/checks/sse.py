@@ -1,0 +1,103 @@
+"""SSE: the event-stream framing, judged by the WHATWG rules a browser or SDK client applies.
+
+The events were parsed by ``conformance.sse`` exactly as a client would; these checks look at
+what that parse saw: undecodable bytes, events that are not JSON, a missing or misplaced [DONE].
+"""
+
+from __future__ import annotations
+
+import json
+
+from conformance.checks import NotApplicable, Violation, require_status_200, short
+from conformance.checks.stream import DONE
+from conformance.exchange import Exchange
+
+
+def _parsed(exchange: Exchange):
+    require_status_200(exchange, "AUTH-003 and STREAM-001")
+    if exchange.sse is None:
+        raise NotApplicable(f"{exchange.name}: not a streaming request")
+    return exchange.sse
+
+
+def events_are_well_framed(exchange: Exchange) -> list[Violation]:
+    parser = _parsed(exchange)
+    violations = []
+    if parser.invalid_utf8:
+        violations.append(
+            Violation(
+                "the stream is not valid UTF-8",
+                "UTF-8 text (WHATWG event streams are UTF-8)",
+                "undecodable bytes, replaced by U+FFFD",
+                exchange.name,
+            )
+        )
+    for event in exchange.events:
+        if event.data == DONE:
+            continue
+        try:
+            json.loads(event.data)
+        except ValueError:
+            hint = " (two events without a blank line between them?)" if "\n" in event.data else ""
+            violations.append(
+                Violation(
+                    f"an event does not carry one JSON document{hint}",
+                    "data: <one JSON object>, then a blank line",
+                    short(event.raw, 200),
+                    exchange.name,
+                    event.index,
+                )
+            )
+    tail = parser.discarded_tail.strip()
+    if tail and any(line.startswith("data") for line in tail.splitlines()):
+        violations.append(
+            Violation(
+                "the stream ended inside an event (no blank line after it), so clients drop it",
+                "every event ends with a blank line",
+                short(tail, 160),
+                exchange.name,
+            )
+        )
+    return violations
+
+
+def ends_with_done(exchange: Exchange) -> list[Violation]:
+    parser = _parsed(exchange)
+    if any(event.data == DONE for event in exchange.events):
+        return []
+    if DONE in parser.discarded_tail:
+        actual = "data: [DONE] without a blank line after it: clients never dispatch it"
+    elif exchange.error:
+        actual = f"no [DONE]: {exchange.error}"
+    else:
+        last = exchange.events[-1].data if exchange.events else "(no events)"
+        actual = (
+            f"the stream closed after {len(exchange.events)} events; the last: {short(last, 120)}"
+        )
+    return [
+        Violation(
+            "the stream did not end with data: [DONE]",
+            "data: [DONE] as the last event",
+            actual,
+            exchange.name,
+        )
+    ]
+
+
+def nothing_after_done(exchange: Exchange) -> list[Violation]:
+    _parsed(exchange)
+    done = next((e.index for e in exchange.events if e.data == DONE), None)
+    if done is None:
+        raise NotApplicable(f"{exchange.name}: no [DONE]; see SSE-002")
+    after = [e for e in exchange.events if e.index > done]
+    if not after:
+        return []
+    return [
+        Violation(
+            f"{len(after)} event(s) follow data: [DONE]",
+            "nothing after [DONE]",
+            short(after[0].raw, 160),
+            exchange.name,
+            after[0].index,
+        )
+    ]

@@ -1,0 +1,44 @@
+"""REQ: a request that breaks the documented format is refused as the client's error."""
+
+from __future__ import annotations
+
+from conformance.checks import NotApplicable, Violation, response_summary
+from conformance.exchange import Exchange
+
+
+def refused_as_client_error(exchange: Exchange) -> list[Violation]:
+    status = exchange.status
+    if status is not None and 400 <= status < 500:
+        return []
+    if status is None:
+        problem = "the invalid request got no response"
+    elif 200 <= status < 300:
+        problem = "the invalid request was accepted"
+    elif status >= 500:
+        problem = "the invalid request caused a server error"
+    else:
+        problem = "the invalid request was not refused"
+    return [
+        Violation(
+            problem,
+            expected="a 4xx status (never 2xx, never 5xx)",
+            actual=response_summary(exchange),
+            exchange=exchange.name,
+        )
+    ]
+
+
+def refused_with_400(exchange: Exchange) -> list[Violation]:
+    """ERR-003: the conventional status for an invalid body (422 is tolerated)."""
+    if exchange.status is None or not 400 <= exchange.status < 500:
+        raise NotApplicable(f"{exchange.name}: not refused with a 4xx; see its REQ requirement")
+    if exchange.status in (400, 422):
+        return []
+    return [
+        Violation(
+            "the invalid request was refused with an unusual status",
+            expected="400 (or 422)",
+            actual=f"status {exchange.status}",
+            exchange=exchange.name,
+        )
+    ]

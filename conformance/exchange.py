@@ -1,0 +1,295 @@
+"""Bounded, recorded, redacted HTTP exchanges: the only place the suite talks to a target.
+
+A target may hang, drip bytes, stream forever or send garbage. Every exchange here is bounded in
+time (connect, silence between bytes, and a deadline for the whole exchange) and in bytes and
+events, and it always ends with a record: what was sent, what came back, and what went wrong.
+Checks then work on that record alone, never on a live connection.
+
+Exchanges are coroutines so that many can be in flight at once (a run against a real provider is
+mostly waiting); ``ExchangeRunner`` drives them from synchronous code such as pytest fixtures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from conformance.sse import SseEvent, SseParser
+
+Auth = Literal["valid", "none", "invalid"]
+INVALID_KEY = "sk-chat-conformance-invalid-key-0000000000000000"
+REDACTED = "***REDACTED***"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one exchange. Defaults suit a real provider with a small max_tokens."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0  # longest silence allowed between two reads
+    deadline: float = 60.0  # whole exchange, headers to last byte
+    done_grace: float = 2.0  # how long to keep listening after data: [DONE] for stray events
+    max_bytes: int = 4 * 1024 * 1024
+    max_events: int = 5000
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """What to send. ``body`` is JSON-encoded; ``raw_body`` is sent as is (malformed JSON)."""
+
+    body: Any = None
+    raw_body: bytes | None = None
+    auth: Auth = "valid"
+    method: str = "POST"
+    path: str = "/chat/completions"
+
+    @property
+    def wants_stream(self) -> bool:
+        return isinstance(self.body, dict) and self.body.get("stream") is True
+
+    def encoded_body(self) -> bytes:
+        if self.raw_body is not None:
+            return self.raw_body
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+
+@dataclass
+class Exchange:
+    """The record of one request and its response, safe to show: the key is redacted."""
+
+    name: str
+    url: str
+    request: RequestSpec
+    request_headers: dict[str, str]
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    events: list[SseEvent] = field(default_factory=list)
+    sse: SseParser | None = None
+    error: str | None = None  # transport failure or a bound that was hit
+    deadline_hit: bool = False
+    started_at: float = 0.0  # wall clock (time.time) when the request was sent
+    elapsed: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body parsed as JSON; raises ValueError when it is not."""
+        return json.loads(self.body.decode("utf-8"))
+
+    def text(self, limit: int = 2000) -> str:
+        text = self.body.decode("utf-8", errors="replace")
+        return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more]"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to send and how: base URL in the OpenAI SDK convention (up to and including /v1)."""
+
+    base_url: str
+    api_key: str | None
+    limits: Limits = Limits()
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Remove a secret from text meant for people: reports, logs, messages."""
+    return text.replace(secret, REDACTED) if secret else text
+
+
+def _headers(spec: RequestSpec, api_key: str | None) -> dict[str, str]:
+    headers = {"content-type": "application/json", "accept-encoding": "identity"}
+    if spec.auth == "valid" and api_key:
+        headers["authorization"] = f"Bearer {api_key}"
+    elif spec.auth == "invalid":
+        headers["authorization"] = f"Bearer {INVALID_KEY}"
+    return headers
+
+
+def _shown_headers(headers: dict[str, str], api_key: str | None) -> dict[str, str]:
+    shown = dict(headers)
+    if shown.get("authorization", "").endswith(api_key or "\0"):
+        shown["authorization"] = "Bearer $API_KEY"
+    return shown
+
+
+async def perform(
+    client: httpx.AsyncClient, target: Target, name: str, spec: RequestSpec
+) -> Exchange:
+    """Send one request and record the response within the target's limits. Never raises."""
+    limits = target.limits
+    headers = _headers(spec, target.api_key)
+    exchange = Exchange(
+        name=name,
+        url=target.url(spec.path),
+        request=spec,
+        request_headers=_shown_headers(headers, target.api_key),
+        started_at=time.time(),
+    )
+    start = time.monotonic()
+    body = bytearray()
+    parser = SseParser() if spec.wants_stream else None
+    try:
+        async with asyncio.timeout(limits.deadline):
+            async with client.stream(
+                spec.method, exchange.url, content=spec.encoded_body(), headers=headers
+            ) as response:
+                exchange.status = response.status_code
+                exchange.headers = {k.lower(): v for k, v in response.headers.items()}
+                await _read_body(response, exchange, body, parser, limits, start)
+    except TimeoutError:
+        exchange.deadline_hit = True
+        exchange.error = f"the exchange did not end within the {limits.deadline:g} s deadline"
+    except httpx.TimeoutException as error:
+        exchange.error = f"{_timeout_phase(error)} ({limits.read_timeout:g} s without data)"
+    except httpx.HTTPError as error:
+        exchange.error = f"{type(error).__name__}: {error}"
+    except _BoundHit as bound:
+        exchange.error = str(bound)
+    exchange.elapsed = time.monotonic() - start
+    exchange.body = bytes(body)
+    if parser is not None:
+        parser.close(time.monotonic() - start)
+        exchange.sse = parser
+        exchange.events = list(parser.events)
+    _redact_exchange(exchange, target.api_key)
+    return exchange
+
+
+class _BoundHit(Exception):
+    """A size or event bound was reached; the exchange stops there."""
+
+
+async def _read_body(
+    response: httpx.Response,
+    exchange: Exchange,
+    body: bytearray,
+    parser: SseParser | None,
+    limits: Limits,
+    start: float,
+) -> None:
+    chunks = response.aiter_bytes()
+    done_at: float | None = None
+    examined = 0
+    while True:
+        try:
+            if done_at is None:
+                chunk = await anext(chunks)
+            else:
+                remaining = max(0.0, done_at + limits.done_grace - time.monotonic())
+                async with asyncio.timeout(remaining):
+                    chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if done_at is None:
+                raise
+            return  # the server kept the connection open after [DONE]; a client stops here
+        body.extend(chunk)
+        if len(body) > limits.max_bytes:
+            raise _BoundHit(f"the response exceeded the {limits.max_bytes} byte limit")
+        if parser is None:
+            continue
+        parser.feed(chunk, time.monotonic() - start)
+        if len(parser.events) > limits.max_events:
+            raise _BoundHit(f"the stream exceeded the {limits.max_events} event limit")
+        if done_at is None and any(e.data == "[DONE]" for e in parser.events[examined:]):
+            done_at = time.monotonic()
+        examined = len(parser.events)
+
+
+def _timeout_phase(error: httpx.TimeoutException) -> str:
+    if isinstance(error, httpx.ConnectTimeout):
+        return "connecting timed out"
+    if isinstance(error, httpx.PoolTimeout):
+        return "waiting for a connection timed out"
+    return "reading the response timed out"
+
+
+def _redact_exchange(exchange: Exchange, api_key: str | None) -> None:
+    """A server may echo the key back; make sure the record never holds it."""
+    if not api_key:
+        return
+    secret = api_key.encode("utf-8")
+    if secret in exchange.body:
+        exchange.body = exchange.body.replace(secret, REDACTED.encode())
+        reparsed = SseParser()
+        if exchange.sse is not None:
+            reparsed.feed(exchange.body)
+            reparsed.close()
+            exchange.sse = reparsed
+            exchange.events = list(reparsed.events)
+    exchange.headers = {k: redact(v, api_key) for k, v in exchange.headers.items()}
+    if exchange.error:
+        exchange.error = redact(exchange.error, api_key)
+
+
+def new_client(target: Target, concurrency: int) -> httpx.AsyncClient:
+    limits = target.limits
+    timeout = httpx.Timeout(
+        connect=limits.connect_timeout,
+        read=limits.read_timeout,
+        write=limits.read_timeout,
+        pool=limits.deadline,
+    )
+    pool = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(timeout=timeout, limits=pool, follow_redirects=False)
+
+
+class ExchangeRunner:
+    """Runs exchanges on a private event loop thread, at most ``concurrency`` at a time.
+
+    Synchronous callers (pytest fixtures) submit requests and get futures, so a whole plan of
+    independent requests overlaps while each test still reads its own result.
+    """
+
+    def __init__(self, target: Target, concurrency: int = 4) -> None:
+        self.target = target
+        self.concurrency = max(1, concurrency)
+        self.sent = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._client = self._call(self._make_client())
+        self._slots = asyncio.Semaphore(self.concurrency)
+
+    async def _make_client(self) -> httpx.AsyncClient:
+        return new_client(self.target, self.concurrency)
+
+    def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    async def _limited(self, name: str, spec: RequestSpec) -> Exchange:
+        async with self._slots:
+            self.sent += 1
+            return await perform(self._client, self.target, name, spec)
+
+    def submit(self, name: str, spec: RequestSpec) -> Future[Exchange]:
+        return asyncio.run_coroutine_threadsafe(self._limited(name, spec), self._loop)
+
+    def run(self, name: str, spec: RequestSpec) -> Exchange:
+        return self.submit(name, spec).result()
+
+    def run_all(self, requests: Iterable[tuple[str, RequestSpec]]) -> list[Exchange]:
+        futures = [self.submit(name, spec) for name, spec in requests]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._call(self._client.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()

@@ -1,0 +1,212 @@
+"""The named requests the suite sends: what each one asks and why its answer is checkable.
+
+Text from a real model is unpredictable, so every probe is built so that its check holds for any
+honest model *and* for the echo-style reference server: to test ``stop`` we ask the model to repeat
+a line that contains the stop sequence (an echo server repeats the whole prompt, which contains it
+too); to test ``max_tokens`` we ask for far more tokens than allowed.
+
+Probes are data. A suite test asks for one by naming a fixture after it, so the plugin knows every
+request a run needs before the first test starts and can send them all concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.exchange import RequestSpec
+
+SMALL_MAX_TOKENS = 24  # keeps a run against a paid API cheap
+CUT_MAX_TOKENS = 5
+STOP_WORD = "delta"
+REPEAT_LINE = "alpha bravo charlie delta echo foxtrot golf hotel"
+REPEAT_PROMPT = (
+    "Repeat the following line exactly, word for word, and write nothing else:\n" + REPEAT_LINE
+)
+COUNT_PROMPT = "Count from 1 to 200 in digits, separated by single spaces. Write nothing else."
+GREETING_PROMPT = "Reply with one short friendly sentence that includes the word café and 🌍."
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    purpose: str
+    build: Callable[[str], RequestSpec]  # model -> request
+
+
+def _chat(model: str, prompt: str, **parameters: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": SMALL_MAX_TOKENS,
+    }
+    body.update(parameters)
+    return body
+
+
+def _greeting(model: str, **parameters: Any) -> dict[str, Any]:
+    return _chat(model, GREETING_PROMPT, **parameters)
+
+
+def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != key}
+
+
+PROBES: dict[str, Probe] = {}
+
+
+def probe(name: str, purpose: str) -> Callable[[Callable[[str], RequestSpec]], None]:
+    def register(build: Callable[[str], RequestSpec]) -> None:
+        if name in PROBES:
+            raise ValueError(f"probe {name!r} defined twice")
+        PROBES[name] = Probe(name, purpose, build)
+
+    return register
+
+
+# ------------------------------------------------------------------------- served requests
+
+
+@probe("completion", "a plain non-streaming completion, stream omitted")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(
+        {
+            "model": model,
+            "messages": [
+                {"role": "system", "content": "You are a concise assistant."},
+                {"role": "user", "content": GREETING_PROMPT},
+            ],
+            "max_tokens": SMALL_MAX_TOKENS,
+        }
+    )
+
+
+@probe("completion_again", "the same completion again, to compare ids")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_greeting(model))
+
+
+@probe("all_parameters", "every documented parameter set to a valid value")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_greeting(model, temperature=0.7, top_p=0.9, stop=["\n\n\n"], stream=False))
+
+
+@probe("max_tokens_cut", "a task that needs far more tokens than max_tokens allows")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_chat(model, COUNT_PROMPT, max_tokens=CUT_MAX_TOKENS))
+
+
+@probe("stop_string", "repeat a line that contains the stop string")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_chat(model, REPEAT_PROMPT, stop=STOP_WORD))
+
+
+@probe("stop_array", "repeat a line that contains the second of two stop sequences")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_chat(model, REPEAT_PROMPT, stop=["xylophone", STOP_WORD]))
+
+
+@probe("stream", "a streamed completion with non-ASCII text")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_greeting(model, stream=True))
+
+
+@probe("stream_stop", "a streamed repeat of a line that contains the stop string")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_chat(model, REPEAT_PROMPT, stop=STOP_WORD, stream=True))
+
+
+@probe("stream_max_tokens_cut", "a streamed task that needs more tokens than max_tokens")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_chat(model, COUNT_PROMPT, max_tokens=CUT_MAX_TOKENS, stream=True))
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+@probe("auth_missing", "a valid body with no Authorization header")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_greeting(model), auth="none")
+
+
+@probe("auth_invalid", "a valid body with a made-up bearer key")
+def _(model: str) -> RequestSpec:
+    return RequestSpec(_greeting(model), auth="invalid")
+
+
+# --------------------------------------------------------------------------- invalid requests
+# Each is one rule away from a valid request, so a refusal can only be for that rule.
+
+INVALID_PROBES: dict[str, str] = {}  # probe name -> requirement it proves
+
+
+def invalid(name: str, requirement: str, purpose: str, body: Callable[[str], Any]) -> None:
+    """Register an invalid-request probe; a ``bytes`` body is sent as is (not JSON-encoded)."""
+    INVALID_PROBES[name] = requirement
+
+    def build(model: str) -> RequestSpec:
+        content = body(model)
+        if isinstance(content, bytes):
+            return RequestSpec(raw_body=content)
+        return RequestSpec(content)
+
+    probe(name, purpose)(build)
+
+
+invalid("missing_model", "REQ-001", "no model", lambda m: _without(_greeting(m), "model"))
+invalid("missing_messages", "REQ-002", "no messages", lambda m: _without(_greeting(m), "messages"))
+invalid("stream_not_boolean", "REQ-003", 'stream: "yes"', lambda m: _greeting(m, stream="yes"))
+invalid(
+    "max_tokens_not_integer", "REQ-004", 'max_tokens: "16"', lambda m: _greeting(m, max_tokens="16")
+)
+invalid(
+    "max_tokens_fractional", "REQ-004", "max_tokens: 16.5", lambda m: _greeting(m, max_tokens=16.5)
+)
+invalid(
+    "temperature_not_number",
+    "REQ-005",
+    'temperature: "0.5"',
+    lambda m: _greeting(m, temperature="0.5"),
+)
+invalid(
+    "temperature_above_2", "REQ-006", "temperature: 2.5", lambda m: _greeting(m, temperature=2.5)
+)
+invalid(
+    "temperature_below_0", "REQ-006", "temperature: -0.5", lambda m: _greeting(m, temperature=-0.5)
+)
+invalid(
+    "five_stop_sequences",
+    "REQ-007",
+    "stop with 5 sequences",
+    lambda m: _greeting(m, stop=["a1", "b2", "c3", "d4", "e5"]),
+)
+invalid(
+    "unknown_role",
+    "REQ-008",
+    'role: "narrator"',
+    lambda m: _greeting(m, messages=[{"role": "narrator", "content": "Hello"}]),
+)
+invalid(
+    "message_not_object",
+    "REQ-009",
+    'messages: ["Hello"]',
+    lambda m: _greeting(m, messages=["Hello"]),
+)
+invalid(
+    "content_not_string",
+    "REQ-009",
+    "content: 42",
+    lambda m: _greeting(m, messages=[{"role": "user", "content": 42}]),
+)
+invalid(
+    "malformed_json",
+    "REQ-010",
+    "a truncated JSON body",
+    lambda m: b'{"model": "x", "messages": [{"role": "user", "content": "Hi"',
+)
+invalid(
+    "messages_not_array", "REQ-011", 'messages: "Hello"', lambda m: _greeting(m, messages="Hello")
+)
+
+ERROR_PROBES: tuple[str, ...] = ("auth_missing", "auth_invalid", *INVALID_PROBES)

@@ -1,0 +1,66 @@
+"""What a run is pointed at and how it is bounded, read from pytest options and the environment.
+
+One place turns options into settings so the CLI, the pytest plugin and the suite agree on
+names, defaults and environment fallbacks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from conformance.exchange import Limits
+
+ENV_API_KEY = "CHAT_CONFORMANCE_API_KEY"
+ENV_MODELS = "CHAT_CONFORMANCE_MODEL"  # comma-separated
+ENV_CONCURRENCY = "CHAT_CONFORMANCE_CONCURRENCY"
+EMBEDDED_MODEL = "conformance-echo"
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str | None  # None: start the embedded reference server
+    api_key: str | None
+    models: tuple[str, ...]
+    strict: bool = False
+    only: tuple[str, ...] = ()
+    concurrency: int = DEFAULT_CONCURRENCY
+    limits: Limits = field(default_factory=Limits)
+    json_path: str | None = None
+    reference_faults: tuple[str, ...] = ()  # for the embedded server only
+    reference_variations: tuple[str, ...] = ()
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url is None
+
+
+def env_models() -> tuple[str, ...]:
+    return tuple(m.strip() for m in os.environ.get(ENV_MODELS, "").split(",") if m.strip())
+
+
+def settings_from_pytest(config) -> Settings:
+    option = config.option
+    base_url = getattr(option, "base_url", None) or None
+    models = tuple(option.chat_model or ()) or env_models()
+    if not models and base_url is None:
+        models = (EMBEDDED_MODEL,)
+    limits = Limits(
+        connect_timeout=option.chat_connect_timeout,
+        read_timeout=option.chat_read_timeout,
+        deadline=option.chat_deadline,
+        max_bytes=option.chat_max_bytes,
+    )
+    return Settings(
+        base_url=base_url,
+        api_key=option.chat_api_key or os.environ.get(ENV_API_KEY) or None,
+        models=models,
+        strict=option.chat_strict,
+        only=tuple(option.chat_only or ()),
+        concurrency=option.chat_concurrency,
+        limits=limits,
+        json_path=option.chat_json,
+        reference_faults=tuple(option.chat_reference_fault or ()),
+        reference_variations=tuple(option.chat_reference_variation or ()),
+    )

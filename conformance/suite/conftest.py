@@ -1,0 +1,122 @@
+"""Fixtures of the conformance suite: the target, the models, and one fixture per probe.
+
+A test names the probes it needs as arguments (``def test_x(completion, stream)``). Once the
+tests are collected, every (probe, model) pair the run needs is known, so they are all sent at
+once, ``--chat-concurrency`` at a time; each test then only reads its recorded exchanges.
+Without ``--base-url`` the suite starts the embedded reference server and tests that.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
+
+from conformance.exchange import Exchange, ExchangeRunner, Target
+from conformance.plugin import run_info_key
+from conformance.probes import PROBES
+from conformance.settings import Settings, settings_from_pytest
+
+_plan_key = pytest.StashKey[set]()
+
+
+class RunContext:
+    """The live side of a run: the runner, and the futures of the planned exchanges."""
+
+    def __init__(self, runner: ExchangeRunner, models: tuple[str, ...]) -> None:
+        self.runner = runner
+        self.models = models
+        self._futures: dict[tuple[str, str], Future[Exchange]] = {}
+
+    def prefetch(self, plan: set[tuple[str, str]]) -> None:
+        for probe, model in sorted(plan):  # a stable order keeps runs comparable
+            self._submit(probe, model)
+
+    def _submit(self, probe: str, model: str) -> Future[Exchange]:
+        key = (probe, model)
+        if key not in self._futures:
+            self._futures[key] = self.runner.submit(probe, PROBES[probe].build(model))
+        return self._futures[key]
+
+    def exchange(self, probe: str, model: str) -> Exchange:
+        return self._submit(probe, model).result()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings = settings_from_pytest(config)
+    if not settings.models:
+        raise pytest.UsageError(
+            "name the model(s) to test with --chat-model (or CHAT_CONFORMANCE_MODEL) "
+            "when --base-url points at a real target"
+        )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "model" in metafunc.fixturenames:
+        models = settings_from_pytest(metafunc.config).models
+        metafunc.parametrize("model", models, scope="session")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    plan = set()
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        model = callspec.params.get("model") if callspec else None
+        if model is None:
+            continue
+        plan |= {(name, model) for name in item.fixturenames if name in PROBES}
+    session.config.stash[_plan_key] = plan
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Settings:
+    return settings_from_pytest(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def target(settings: Settings) -> Iterator[Target]:
+    if settings.base_url is not None:
+        yield Target(settings.base_url, settings.api_key, settings.limits)
+        return
+    from conformance.reference.config import ServerConfig
+    from conformance.reference.runner import running_server
+
+    api_key = "sk-embedded-" + secrets.token_hex(12)
+    config = ServerConfig(
+        api_key=api_key,
+        faults=settings.reference_faults,
+        variations=settings.reference_variations,
+    )
+    with running_server(config) as server:
+        yield Target(server.base_url, api_key, settings.limits)
+
+
+@pytest.fixture(scope="session")
+def run_context(
+    pytestconfig: pytest.Config, settings: Settings, target: Target
+) -> Iterator[RunContext]:
+    runner = ExchangeRunner(target, settings.concurrency)
+    context = RunContext(runner, settings.models)
+    context.prefetch(pytestconfig.stash.get(_plan_key, set()))
+    info = pytestconfig.stash[run_info_key]
+    info["base_url"] = target.base_url
+    try:
+        yield context
+    finally:
+        info["requests_sent"] = runner.sent
+        runner.close()
+
+
+def _probe_fixture(name: str):
+    @pytest.fixture(name=name)
+    def fixture(run_context: RunContext, model: str) -> Exchange:
+        return run_context.exchange(name, model)
+
+    fixture.__doc__ = f"The recorded exchange of probe {name!r}: {PROBES[name].purpose}."
+    return fixture
+
+
+for _name in PROBES:
+    globals()[f"probe_{_name}"] = _probe_fixture(_name)

@@ -1,0 +1,112 @@
+"""Every exchange ends within its bounds and keeps no secret, whatever the server does."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from conformance.exchange import REDACTED, ExchangeRunner, Limits, RequestSpec, Target
+from conformance.reference.config import ServerConfig
+from conformance.reference.runner import running_server
+
+HELLO = [{"role": "user", "content": "hi"}]
+STREAM = RequestSpec({"model": "m", "messages": HELLO, "stream": True})
+KEY = "sk-test-secret-0123456789"
+
+
+@contextmanager
+def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A loopback TCP server whose bytes are entirely up to the test."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                with contextlib.suppress(OSError):  # the client may hang up first
+                    handle(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        listener.close()  # a handler still sleeping ends on its own; its thread is a daemon
+
+
+def run_once(base_url: str, limits: Limits, spec: RequestSpec = STREAM):
+    runner = ExchangeRunner(Target(base_url, KEY, limits), concurrency=1)
+    try:
+        started = time.monotonic()
+        exchange = runner.run("probe", spec)
+        return exchange, time.monotonic() - started
+    finally:
+        runner.close()
+
+
+def test_headers_never_sent_hit_the_read_timeout():
+    with raw_server(lambda connection: time.sleep(3)) as url:
+        exchange, took = run_once(url, Limits(read_timeout=0.5, deadline=5))
+    assert exchange.status is None and "timed out" in exchange.error
+    assert took < 2
+
+
+def test_endless_stream_hits_the_deadline():
+    with running_server(ServerConfig(api_key=KEY, faults=("stream-forever",))) as server:
+        exchange, took = run_once(server.base_url, Limits(read_timeout=1, deadline=1.5))
+    assert exchange.deadline_hit and exchange.status == 200 and exchange.events
+    assert took < 3
+
+
+def test_stalled_stream_hits_the_read_timeout():
+    with running_server(ServerConfig(api_key=KEY, faults=("stream-stall",))) as server:
+        exchange, took = run_once(server.base_url, Limits(read_timeout=0.5, deadline=10))
+    assert "timed out" in exchange.error and took < 3
+
+
+def test_oversized_response_is_cut_at_the_byte_limit():
+    with running_server(ServerConfig(api_key=KEY, faults=("stream-forever",))) as server:
+        exchange, _ = run_once(server.base_url, Limits(max_bytes=20_000, deadline=10))
+    assert "byte limit" in exchange.error
+    assert len(exchange.body) <= 20_000 + 65_536
+
+
+def test_a_key_echoed_by_the_server_is_redacted():
+    def echo(connection: socket.socket) -> None:
+        body = f'{{"error": {{"message": "bad key Bearer {KEY}"}}}}'.encode()
+        connection.sendall(
+            b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n"
+            + f"x-echo: {KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    with raw_server(echo) as url:
+        exchange, _ = run_once(url, Limits(), RequestSpec({"model": "m", "messages": []}))
+    assert exchange.status == 401
+    record = repr(exchange.body) + repr(exchange.headers) + repr(exchange.request_headers)
+    assert KEY not in record and REDACTED in record
+
+
+def test_events_after_done_are_recorded_then_listening_stops():
+    def linger(connection: socket.socket) -> None:
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n"
+            b"data: [DONE]\n\ndata: {}\n\n"
+        )
+        time.sleep(5)  # keeps the connection open, as a sloppy server might
+
+    with raw_server(linger) as url:
+        exchange, took = run_once(url, Limits(done_grace=0.5, read_timeout=10, deadline=10))
+    assert [e.data for e in exchange.events] == ["[DONE]", "{}"]
+    assert exchange.error is None and took < 2

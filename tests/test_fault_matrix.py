@@ -1,0 +1,107 @@
+"""The evidence that the suite is right both ways.
+
+For every fault of the reference server, a full ``chat-conformance run`` against it fails exactly
+the requirements the fault targets (no more: an extra failure means a sloppy fault or an
+over-eager check). For every legal variation, the run passes every requirement, in strict mode.
+Each run is a real subprocess of the CLI, as a user would run it; they run in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from conformance.catalog import load_catalog
+from conformance.reference.faults import FAULTS
+from conformance.reference.variations import VARIATIONS
+
+CATALOG = load_catalog()
+# Short bounds: the stalling and endless faults must end quickly, the slow variation must pass.
+BOUNDS = ["--timeout", "6", "--read-timeout", "2"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    failed: frozenset[str]
+    skipped: frozenset[str]
+    report: dict
+    output: str
+
+
+def run_suite(tmp: Path, label: str, *options: str) -> RunResult:
+    out = tmp / label
+    command = [
+        sys.executable, "-m", "conformance.cli", "run", "--reports-dir", str(out),
+        *BOUNDS, *options, "--", "-q", "--no-header", "-p", "no:randomly",
+    ]  # fmt: skip
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, cwd=tmp, env=os.environ.copy()
+    )
+    report_path = out / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    requirements = report.get("requirements", [])
+    return RunResult(
+        exit_code=completed.returncode,
+        failed=frozenset(r["id"] for r in requirements if r["status"] == "failed"),
+        skipped=frozenset(r["id"] for r in requirements if r["status"] == "skipped"),
+        report=report,
+        output=completed.stdout[-3000:] + completed.stderr[-2000:],
+    )
+
+
+@cache
+def all_runs(tmp: Path) -> dict[str, RunResult]:
+    jobs = {f"fault:{name}": ("--reference-fault", name) for name in FAULTS}
+    for name in VARIATIONS:
+        jobs[f"variation:{name}"] = ("--reference-variation", name, "--strict")
+    jobs["conforming"] = ("--strict",)
+    workers = (os.cpu_count() or 2) + 1
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {
+            label: pool.submit(run_suite, tmp, label.replace(":", "-"), *options)
+            for label, options in jobs.items()
+        }
+        return {label: future.result() for label, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
+    return all_runs(tmp_path_factory.mktemp("matrix"))
+
+
+def test_the_conforming_server_passes_every_requirement_strictly(runs):
+    result = runs["conforming"]
+    assert result.exit_code == 0, result.output
+    assert not result.failed and not result.skipped, result.output
+    assert len(result.report["requirements"]) == len(CATALOG)
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_fails_exactly_its_targets(runs, name):
+    fault = FAULTS[name]
+    result = runs[f"fault:{name}"]
+    assert result.failed == set(fault.targets), result.output
+    must = any(CATALOG.get(t).level == "MUST" for t in fault.targets)
+    assert result.exit_code == (1 if must else 0), result.output
+
+
+@pytest.mark.parametrize("name", sorted(VARIATIONS))
+def test_legal_variation_passes_strictly(runs, name):
+    result = runs[f"variation:{name}"]
+    assert result.exit_code == 0, result.output
+    assert not result.failed, result.output
+
+
+def test_every_requirement_is_proven_by_a_fault():
+    proven = {target for fault in FAULTS.values() for target in fault.targets}
+    unproven = [r.id for r in CATALOG if r.id not in proven]
+    assert not unproven, f"no fault proves {unproven}"
