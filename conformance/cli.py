@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--list", action="store_true", help="list the faults and variations and exit"
     )
 
-    commands.add_parser("requirements", help="print the requirement catalog as a Markdown table")
+    listing = commands.add_parser("requirements", help="print the requirement catalog (Markdown)")
+    listing.add_argument("--faults", action="store_true", help="the whole docs/requirements.md, with the faults proving each requirement")  # fmt: skip
     return parser
 
 
@@ -145,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "serve":
             return serve_command(arguments)
         if arguments.command == "requirements":
-            from conformance.catalog_table import markdown_table
+            from conformance.catalog_table import markdown_table, requirements_document
 
-            print(markdown_table())
+            print(requirements_document() if arguments.faults else markdown_table() + "\n", end="")
             return 0
     except CannotRun as problem:
         print(f"chat-conformance: error: {problem}", file=sys.stderr)

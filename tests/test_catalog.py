@@ -63,3 +63,15 @@ def test_bad_level_is_rejected():
 def test_markdown_table_lists_every_requirement():
     table = markdown_table()
     assert all(f"| {r.id} |" in table for r in CATALOG)
+
+
+def test_docs_requirements_table_is_current():
+    from pathlib import Path
+
+    from conformance.catalog_table import requirements_document
+
+    committed = (Path(__file__).parent.parent / "docs" / "requirements.md").read_text("utf-8")
+    assert committed == requirements_document(), (
+        "docs/requirements.md is stale: run `chat-conformance requirements --faults "
+        "> docs/requirements.md`"
+    )
