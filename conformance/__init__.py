@@ -5,14 +5,17 @@ The pieces, in the order a request flows through them::
     catalog      requirements: id, level, statement, source passage (requirements.toml)
     schemas      the contract's JSON Schemas (schemas/*.json)
     probes       the named requests the suite sends
+    strategies   requests generated from the request schema: valid, one rule away (Hypothesis)
+    generation   generated requests sent, judged, shrunk; profiles: how many
     exchange     bounded, recorded, redacted HTTP exchanges
     sse          the WHATWG event-stream parser
     checks/      pure check functions, one module per area
     suite/       the pytest modules users run, one per area
     plugin       pytest options, markers, verdicts and report hooks
-    report/      JSON report and terminal summary
+    report/      verdicts; JSON, HTML and terminal reports; baseline, merge, compare
+    config_file  named targets in chat-conformance.toml
     reference/   the embedded reference server, its faults and legal variations
-    cli          ``chat-conformance run`` / ``serve``
+    cli          ``chat-conformance run`` / ``serve`` / ``merge`` / ``compare`` / ``baseline``
 
 Kept free of imports so that ``chat-conformance --help`` starts fast.
 """

@@ -21,6 +21,7 @@ AREAS: dict[str, str] = {
     "STREAM": "Streaming chunks",
     "SSE": "Event-stream framing",
     "ERR": "Error bodies",
+    "GEN": "Generated requests",
 }
 
 

@@ -12,14 +12,39 @@ import os
 import sys
 from pathlib import Path
 
+from conformance.environment import ENV_API_KEY, ENV_BASE_URL, ENV_MODELS, env_models
+from conformance.profiles import (
+    DEFAULT_PROFILE,
+    ENV_MAX_REQUESTS,
+    ENV_PROFILE,
+    ENV_SEED,
+    PROFILES,
+)
+
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_CANNOT_RUN = 0, 1, 2
-ENV_BASE_URL = "CHAT_CONFORMANCE_BASE_URL"
-ENV_API_KEY = "CHAT_CONFORMANCE_API_KEY"
-ENV_MODELS = "CHAT_CONFORMANCE_MODEL"
 
 
 class CannotRun(Exception):
     """The run cannot happen; the message is the one line the user sees."""
+
+
+def _number(kind: type, minimum: float, inclusive: bool):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < minimum or (value == minimum and not inclusive):
+            bound = f">= {minimum}" if inclusive else f"> {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    return parse
+
+
+_positive_int = _number(int, 0, inclusive=False)
+_positive_float = _number(float, 0, inclusive=False)
+_non_negative_int = _number(int, 0, inclusive=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"model to test, repeatable (env {ENV_MODELS}, comma-separated)",
     )
     run.add_argument(
-        "--strict", action="store_true", help="SHOULD requirements decide conformance too"
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="SHOULD requirements decide conformance too",
     )
     run.add_argument(
         "--only",
@@ -58,9 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only these areas or requirement IDs (e.g. STREAM, SSE-002); repeatable",
     )
     run.add_argument(
+        "--target",
+        metavar="NAME",
+        help="a target of chat-conformance.toml (or [tool.chat-conformance] in pyproject.toml)",
+    )
+    run.add_argument(
+        "--config", metavar="PATH", help="the config file (default: found here or above)"
+    )
+    run.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="known failures (TOML): reported, but only new failures exit 1",
+    )
+    run.add_argument(
+        "--no-baseline", action="store_true", help="ignore the target's known failures"
+    )
+    run.add_argument(
         "--reports-dir",
-        default="reports",
-        help="where reports go by default (default: %(default)s)",
+        default=None,
+        help="where reports go by default (default: reports)",
     )
     run.add_argument(
         "--html",
@@ -75,21 +119,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--concurrency",
-        type=int,
+        type=_positive_int,
         default=None,
         help="requests in flight at once (env CHAT_CONFORMANCE_CONCURRENCY, default 4)",
     )
     run.add_argument(
         "--timeout",
-        type=float,
-        default=60.0,
-        help="deadline for one whole exchange, seconds (default %(default)s)",
+        type=_positive_float,
+        default=None,
+        help="deadline for one whole exchange, seconds (default 60)",
     )
     run.add_argument(
         "--read-timeout",
-        type=float,
-        default=30.0,
-        help="longest silence between bytes, seconds (default %(default)s)",
+        type=_positive_float,
+        default=None,
+        help="longest silence between bytes, seconds (default 30)",
+    )
+    run.add_argument(
+        "--connect-timeout",
+        type=_positive_float,
+        default=10.0,
+        help="seconds to connect (default %(default)s)",
+    )
+    run.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        default=1024 * 1024,
+        help="largest response body after decoding, bytes (default %(default)s)",
+    )
+    run.add_argument(
+        "--retries",
+        type=_non_negative_int,
+        default=3,
+        help="retries of a 429/503 answer, after Retry-After or a backoff (default %(default)s)",
+    )
+    run.add_argument(
+        "--ca-bundle",
+        metavar="PATH",
+        help="CA bundle to trust for the target's certificate (TLS is always verified)",
     )
     run.add_argument(
         "--reference-fault",
@@ -104,6 +171,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="without --base-url: a legal but unusual embedded server (see serve --list)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        help=f"how many requests to generate (env {ENV_PROFILE}; default {DEFAULT_PROFILE})",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        help=f"seed of the generated requests, in the report (env {ENV_SEED}; default random)",
+    )
+    run.add_argument(
+        "--max-requests",
+        type=_non_negative_int,
+        help="most generated requests in the run, shrinking included "
+        f"(env {ENV_MAX_REQUESTS}; default: the profile's)",
     )
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after '--'")
 
@@ -128,7 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     listing = commands.add_parser("requirements", help="print the requirement catalog (Markdown)")
-    listing.add_argument("--faults", action="store_true", help="the whole docs/requirements.md, with the faults proving each requirement")  # fmt: skip
+    listing.add_argument(
+        "--faults",
+        action="store_true",
+        help="the whole docs/requirements.md, with the faults proving each requirement",
+    )
+    from conformance.report.commands import add_commands
+
+    add_commands(commands)  # merge, compare, baseline
     return parser
 
 
@@ -145,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_command(arguments)
         if arguments.command == "serve":
             return serve_command(arguments)
+        if arguments.command in ("merge", "compare", "baseline"):
+            from conformance.report.commands import run_command as report_command
+
+            return report_command(arguments)
         if arguments.command == "requirements":
             from conformance.catalog_table import markdown_table, requirements_document
 
@@ -160,15 +254,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(arguments: argparse.Namespace) -> int:
     import pytest
 
+    extra_args = apply_config_file(arguments)  # fills what the flags left out
     base_url = arguments.base_url or os.environ.get(ENV_BASE_URL) or None
     api_key = arguments.api_key or os.environ.get(ENV_API_KEY) or None
-    models = arguments.model or [
-        m.strip() for m in os.environ.get(ENV_MODELS, "").split(",") if m.strip()
-    ]
+    models = arguments.model or list(env_models())
     if base_url is not None:
         if not models:
             raise CannotRun("name the model(s) to test with --model (or CHAT_CONFORMANCE_MODEL)")
-        check_reachable(base_url)
+        check_reachable(base_url, arguments.ca_bundle, arguments.connect_timeout)
     if arguments.only:
         from conformance.catalog import load_catalog
 
@@ -181,26 +274,35 @@ def run_command(arguments: argparse.Namespace) -> int:
     options = {
         "-c": str(suite_dir / "pytest.ini"),  # the user's own pytest setup stays out of the run
         "--rootdir": str(suite_dir),
-        "-p": "no:hypothesispytest",  # 1.5 s of imports the suite does not need
         "--html": arguments.html or str(reports / "report.html"),
         "--junitxml": arguments.junitxml or str(reports / "junit.xml"),
         "--chat-json": arguments.json or str(reports / "report.json"),
         "--chat-deadline": str(arguments.timeout),
         "--chat-read-timeout": str(min(arguments.read_timeout, arguments.timeout)),
+        "--chat-connect-timeout": str(arguments.connect_timeout),
+        "--chat-max-bytes": str(arguments.max_bytes),
+        "--chat-retries": str(arguments.retries),
     }
     args = [item for pair in options.items() for item in pair]
     args += ["--self-contained-html", "--pyargs", "conformance.suite"]
-    concurrency = arguments.concurrency or os.environ.get("CHAT_CONFORMANCE_CONCURRENCY")
-    if concurrency:
-        args += ["--chat-concurrency", str(concurrency)]
-    if base_url:
-        args += ["--base-url", base_url]
+    # Plugins the suite does not use: the GEN tests drive Hypothesis themselves (explicit seed,
+    # settings and database), so its pytest plugin only adds startup time; anyio's only warns.
+    args += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
+    if arguments.concurrency:  # else the environment or the default, read by the plugin
+        args += ["--chat-concurrency", str(arguments.concurrency)]
+    if base_url:  # through the environment: a URL may carry credentials
+        os.environ[ENV_BASE_URL] = base_url
+    if arguments.ca_bundle:
+        args += ["--chat-ca-bundle", arguments.ca_bundle]
     for model in models:
         args += ["--chat-model", model]
     for pattern in arguments.only or ():
         args += ["--chat-only", pattern]
     if arguments.strict:
         args.append("--chat-strict")
+    for option in ("profile", "seed", "max_requests"):
+        if getattr(arguments, option) is not None:
+            args += [f"--chat-{option.replace('_', '-')}", str(getattr(arguments, option))]
     if arguments.reference_fault or arguments.reference_variation:
         if base_url:
             raise CannotRun(
@@ -215,33 +317,99 @@ def run_command(arguments: argparse.Namespace) -> int:
         ]
     if api_key:
         os.environ[ENV_API_KEY] = api_key  # through the environment: never on a command line
+    args += extra_args
+    if arguments.baseline and not arguments.no_baseline:
+        args += ["--chat-baseline", check_baseline(arguments.baseline)]
     args += arguments.pytest_args
     code = pytest.main(args)
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)
-    print(
-        f"chat-conformance: error: the run did not complete (pytest exit code {int(code)})",
-        file=sys.stderr,
-    )
+    reason = _incomplete_reason(options["--chat-json"], code)
+    print(f"chat-conformance: error: {reason}", file=sys.stderr)
     return EXIT_CANNOT_RUN
 
 
-def check_reachable(base_url: str) -> None:
-    """Fail fast, in one line, when the target cannot be reached or is not a chat API at all."""
+def _incomplete_reason(json_path: str, code: int) -> str:
+    import json
+
+    try:
+        throttled = json.loads(Path(json_path).read_text("utf-8")).get("throttled")
+    except (OSError, ValueError):
+        throttled = None
+    if throttled:
+        return (
+            f"the target throttled the run: {len(throttled)} request(s) still got 429/503 "
+            "after every retry; this is not a conformance verdict (lower --concurrency?)"
+        )
+    return f"the run did not complete (pytest exit code {int(code)})"
+
+
+def _require_free_port(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise CannotRun(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def check_reachable(base_url: str, ca_bundle: str | None = None, connect: float = 10.0) -> None:
+    """Fail fast, in one line, when the target cannot be reached or is not a chat API at all.
+
+    The probe is an unauthenticated POST with an empty body: it costs nothing on a paid API.
+    """
     import httpx
 
-    if not base_url.startswith(("http://", "https://")):
-        raise CannotRun(f"--base-url must start with http:// or https:// (got {base_url!r})")
-    url = base_url.rstrip("/") + "/chat/completions"
+    from conformance.exchange import Target, display_url, redact, tls_verification
+
     try:
-        response = httpx.post(url, json={}, timeout=httpx.Timeout(15.0, connect=10.0))
-    except httpx.HTTPError as error:
-        raise CannotRun(f"cannot reach {url}: {type(error).__name__}: {error}") from None
+        shown = display_url(base_url)
+        url = Target(base_url).url("/chat/completions")
+    except ValueError as error:  # urllib's verdict on a malformed URL, e.g. "http://[::1/v1"
+        raise CannotRun(f"--base-url is not a valid URL: {error}") from None
+    if not base_url.startswith(("http://", "https://")):
+        raise CannotRun(f"--base-url must start with http:// or https:// (got {shown!r})")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise CannotRun(f"--ca-bundle: no such file: {ca_bundle}")
+    target = Target(base_url)
+    shown = display_url(url)
+    try:
+        response = httpx.post(
+            url,
+            json={},
+            timeout=httpx.Timeout(15.0, connect=connect),
+            verify=tls_verification(ca_bundle or True),
+        )
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
+        reason = redact(str(error), *target.secrets).splitlines()[0] if str(error) else ""
+        raise CannotRun(f"cannot reach {shown}: {type(error).__name__}: {reason}") from None
     if response.status_code in (404, 405):
         hint = " (--base-url is the URL up to and including /v1)"
-        raise CannotRun(
-            f"no chat-completions endpoint at {url}: status {response.status_code}{hint}"
-        )
+        status = response.status_code
+        raise CannotRun(f"no chat-completions endpoint at {shown}: status {status}{hint}")
+
+
+def apply_config_file(arguments: argparse.Namespace) -> list[str]:
+    from conformance.config_file import ConfigError, apply_to_run
+    from conformance.report.baseline import BaselineError
+
+    try:
+        return apply_to_run(arguments)
+    except (ConfigError, BaselineError) as problem:
+        raise CannotRun(str(problem)) from None
+
+
+def check_baseline(path: str) -> str:
+    """Read the baseline now, so a bad file is one line and exit 2, before any request."""
+    from conformance.catalog import load_catalog
+    from conformance.report.baseline import BaselineError, load_baseline
+
+    try:
+        load_baseline(path, load_catalog())
+    except BaselineError as problem:
+        raise CannotRun(f"--baseline: {problem}") from None
+    return path
 
 
 def check_reference_names(faults: list[str], variations: list[str]) -> None:
@@ -277,6 +445,7 @@ def serve_command(arguments: argparse.Namespace) -> int:
         latency=arguments.latency,
         token_interval=arguments.token_interval,
     )
+    _require_free_port(arguments.host, arguments.port)
     print(
         f"chat-conformance reference server on http://{arguments.host}:{arguments.port}/v1",
         flush=True,

@@ -12,16 +12,21 @@ mostly waiting); ``ExchangeRunner`` drives them from synchronous code such as py
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import ssl
 import threading
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from conformance.decoding import BoundedDecoder, DecodingError
 from conformance.sse import SseEvent, SseParser
 
 Auth = Literal["valid", "none", "invalid"]
@@ -37,8 +42,13 @@ class Limits:
     read_timeout: float = 30.0  # longest silence allowed between two reads
     deadline: float = 60.0  # whole exchange, headers to last byte
     done_grace: float = 2.0  # how long to keep listening after data: [DONE] for stray events
-    max_bytes: int = 4 * 1024 * 1024
-    max_events: int = 5000
+    max_bytes: int = 1024 * 1024  # after decoding: a compression bomb stops here too
+    max_events: int = 2000  # a completion of max_tokens 24 takes about 30
+    retries: int = 3  # for 429 and 503, with backoff or the server's Retry-After
+    max_retry_wait: float = 30.0
+
+
+RETRY_STATUSES = (429, 503)
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,15 @@ class Exchange:
     sse: SseParser | None = None
     error: str | None = None  # transport failure or a bound that was hit
     deadline_hit: bool = False
+    attempts: int = 1
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # caches
     started_at: float = 0.0  # wall clock (time.time) when the request was sent
     elapsed: float = 0.0
+
+    @property
+    def throttled(self) -> bool:
+        """Still 429/503 after every retry: the target's capacity, not a conformance verdict."""
+        return self.status in RETRY_STATUSES and self.attempts > 1
 
     @property
     def content_type(self) -> str:
@@ -94,19 +111,54 @@ class Exchange:
 
 @dataclass(frozen=True)
 class Target:
-    """Where to send and how: base URL in the OpenAI SDK convention (up to and including /v1)."""
+    """Where to send and how: base URL in the OpenAI SDK convention (up to and including /v1).
+
+    ``verify`` is True (system trust store), False, or the path of a CA bundle. The key is kept
+    out of the repr so that no traceback or log line can show it.
+    """
 
     base_url: str
-    api_key: str | None
-    limits: Limits = Limits()
+    api_key: str | None = field(default=None, repr=False)
+    limits: Limits = field(default_factory=Limits)
+    verify: bool | str = True
 
     def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + path
+        parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.api_key, *url_secrets(self.base_url)) if s)
+
+    @property
+    def display_url(self) -> str:
+        return display_url(self.base_url)
 
 
-def redact(text: str, secret: str | None) -> str:
-    """Remove a secret from text meant for people: reports, logs, messages."""
-    return text.replace(secret, REDACTED) if secret else text
+_SECRET_PARAMETER_HINTS = ("key", "token", "secret", "sig", "auth", "pass", "code")
+
+
+def url_secrets(url: str) -> list[str]:
+    """Credentials a user may have put in a URL: user info and key-like query values."""
+    parts = urlsplit(url)
+    found = [parts.username or "", parts.password or ""]
+    for name, value in parse_qsl(parts.query, keep_blank_values=False):
+        if any(hint in name.lower() for hint in _SECRET_PARAMETER_HINTS):
+            found.append(value)
+    return [secret for secret in found if len(secret) >= 4]
+
+
+def display_url(url: str) -> str:
+    """The URL as reports may show it: credentials replaced, everything else kept."""
+    return redact(url, *url_secrets(url))
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove secrets from text meant for people: reports, logs, messages."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def _headers(spec: RequestSpec, api_key: str | None) -> dict[str, str]:
@@ -128,12 +180,44 @@ def _shown_headers(headers: dict[str, str], api_key: str | None) -> dict[str, st
 async def perform(
     client: httpx.AsyncClient, target: Target, name: str, spec: RequestSpec
 ) -> Exchange:
-    """Send one request and record the response within the target's limits. Never raises."""
+    """Send one request and record its response within the target's limits. Never raises.
+
+    429 and 503 are retried (``limits.retries`` times) after the server's Retry-After or an
+    exponential backoff, both capped; the record keeps the last attempt.
+    """
+    limits = target.limits
+    attempt = 0
+    while True:
+        exchange = await _attempt(client, target, name, spec)
+        attempt += 1
+        exchange.attempts = attempt
+        if exchange.status not in RETRY_STATUSES or attempt > limits.retries:
+            return exchange
+        retry_after = exchange.headers.get("retry-after")
+        await asyncio.sleep(retry_delay(retry_after, attempt, limits.max_retry_wait))
+
+
+def retry_delay(retry_after: str | None, attempt: int, cap: float) -> float:
+    """Seconds to wait before retry number ``attempt``: Retry-After if given, else backoff."""
+    delay = 0.5 * 2 ** (attempt - 1)
+    if retry_after:
+        value = retry_after.strip()
+        if value.isdigit():
+            delay = float(value)
+        else:
+            with contextlib.suppress(TypeError, ValueError):  # unparsable: keep the backoff
+                delay = parsedate_to_datetime(value).timestamp() - time.time()
+    return max(0.0, min(delay, cap))
+
+
+async def _attempt(
+    client: httpx.AsyncClient, target: Target, name: str, spec: RequestSpec
+) -> Exchange:
     limits = target.limits
     headers = _headers(spec, target.api_key)
     exchange = Exchange(
         name=name,
-        url=target.url(spec.path),
+        url=display_url(target.url(spec.path)),
         request=spec,
         request_headers=_shown_headers(headers, target.api_key),
         started_at=time.time(),
@@ -144,11 +228,12 @@ async def perform(
     try:
         async with asyncio.timeout(limits.deadline):
             async with client.stream(
-                spec.method, exchange.url, content=spec.encoded_body(), headers=headers
+                spec.method, target.url(spec.path), content=spec.encoded_body(), headers=headers
             ) as response:
                 exchange.status = response.status_code
                 exchange.headers = {k.lower(): v for k, v in response.headers.items()}
-                await _read_body(response, exchange, body, parser, limits, start)
+                async with contextlib.aclosing(response.aiter_raw()) as chunks:
+                    await _read_body(response, chunks, body, parser, limits, start)
     except TimeoutError:
         exchange.deadline_hit = True
         exchange.error = f"the exchange did not end within the {limits.deadline:g} s deadline"
@@ -156,7 +241,7 @@ async def perform(
         exchange.error = f"{_timeout_phase(error)} ({limits.read_timeout:g} s without data)"
     except httpx.HTTPError as error:
         exchange.error = f"{type(error).__name__}: {error}"
-    except _BoundHit as bound:
+    except (_BoundHit, DecodingError) as bound:
         exchange.error = str(bound)
     exchange.elapsed = time.monotonic() - start
     exchange.body = bytes(body)
@@ -164,7 +249,7 @@ async def perform(
         parser.close(time.monotonic() - start)
         exchange.sse = parser
         exchange.events = list(parser.events)
-    _redact_exchange(exchange, target.api_key)
+    _redact_exchange(exchange, target.secrets)
     return exchange
 
 
@@ -174,13 +259,13 @@ class _BoundHit(Exception):
 
 async def _read_body(
     response: httpx.Response,
-    exchange: Exchange,
+    chunks: AsyncIterator[bytes],
     body: bytearray,
     parser: SseParser | None,
     limits: Limits,
     start: float,
 ) -> None:
-    chunks = response.aiter_bytes()
+    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limits.max_bytes)
     done_at: float | None = None
     examined = 0
     while True:
@@ -197,17 +282,27 @@ async def _read_body(
             if done_at is None:
                 raise
             return  # the server kept the connection open after [DONE]; a client stops here
+        chunk = decoder.decode(chunk)
         body.extend(chunk)
-        if len(body) > limits.max_bytes:
-            raise _BoundHit(f"the response exceeded the {limits.max_bytes} byte limit")
+        if parser is not None:
+            _feed_bounded(parser, chunk, limits.max_events, time.monotonic() - start)
+        decoder.check()  # after keeping what fits, so the record shows where it went wrong
         if parser is None:
             continue
-        parser.feed(chunk, time.monotonic() - start)
-        if len(parser.events) > limits.max_events:
-            raise _BoundHit(f"the stream exceeded the {limits.max_events} event limit")
         if done_at is None and any(e.data == "[DONE]" for e in parser.events[examined:]):
             done_at = time.monotonic()
         examined = len(parser.events)
+
+
+def _feed_bounded(parser: SseParser, data: bytes, max_events: int, now: float) -> None:
+    """Feed in slices, so one decoded megabyte of tiny events cannot pass the event bound."""
+    for offset in range(0, len(data), _FEED_SLICE):
+        parser.feed(data[offset : offset + _FEED_SLICE], now)
+        if len(parser.events) > max_events:
+            raise _BoundHit(f"the stream exceeded the {max_events} event limit")
+
+
+_FEED_SLICE = 16 * 1024
 
 
 def _timeout_phase(error: httpx.TimeoutException) -> str:
@@ -218,22 +313,27 @@ def _timeout_phase(error: httpx.TimeoutException) -> str:
     return "reading the response timed out"
 
 
-def _redact_exchange(exchange: Exchange, api_key: str | None) -> None:
+MIN_SECRET_LENGTH = 8  # shorter "keys" (test keys like "x") would shred every body they occur in
+
+
+def _redact_exchange(exchange: Exchange, secrets: tuple[str, ...]) -> None:
     """A server may echo the key back; make sure the record never holds it."""
-    if not api_key:
+    secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+    if not secrets:
         return
-    secret = api_key.encode("utf-8")
-    if secret in exchange.body:
-        exchange.body = exchange.body.replace(secret, REDACTED.encode())
-        reparsed = SseParser()
+    encoded = [secret.encode("utf-8") for secret in secrets]
+    if any(secret in exchange.body for secret in encoded):
+        for secret in encoded:
+            exchange.body = exchange.body.replace(secret, REDACTED.encode())
         if exchange.sse is not None:
+            reparsed = SseParser()
             reparsed.feed(exchange.body)
             reparsed.close()
             exchange.sse = reparsed
             exchange.events = list(reparsed.events)
-    exchange.headers = {k: redact(v, api_key) for k, v in exchange.headers.items()}
+    exchange.headers = {k: redact(v, *secrets) for k, v in exchange.headers.items()}
     if exchange.error:
-        exchange.error = redact(exchange.error, api_key)
+        exchange.error = redact(exchange.error, *secrets)
 
 
 def new_client(target: Target, concurrency: int) -> httpx.AsyncClient:
@@ -245,7 +345,14 @@ def new_client(target: Target, concurrency: int) -> httpx.AsyncClient:
         pool=limits.deadline,
     )
     pool = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(timeout=timeout, limits=pool, follow_redirects=False)
+    return httpx.AsyncClient(
+        timeout=timeout, limits=pool, follow_redirects=False, verify=tls_verification(target.verify)
+    )
+
+
+def tls_verification(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx's verify argument: a CA bundle path becomes a context trusting that bundle."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
 class ExchangeRunner:
@@ -290,6 +397,7 @@ class ExchangeRunner:
         if self._loop.is_closed():
             return
         self._call(self._client.aclose())
+        self._call(self._loop.shutdown_asyncgens())  # streams abandoned at a bound
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()

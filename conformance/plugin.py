@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.settings import DEFAULT_CONCURRENCY, ENV_API_KEY, ENV_MODELS
+from conformance.environment import DEFAULT_CONCURRENCY, ENV_API_KEY, ENV_CONCURRENCY, ENV_MODELS
 
 REQUIREMENT_MARKER = "requirement"
 _outcomes_key = pytest.StashKey[dict]()
@@ -59,8 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--chat-concurrency",
         type=int,
-        default=DEFAULT_CONCURRENCY,
-        help="requests in flight at once (default %(default)s)",
+        default=None,
+        help=f"requests in flight at once (env {ENV_CONCURRENCY}, default {DEFAULT_CONCURRENCY})",
     )
     group.addoption(
         "--chat-connect-timeout",
@@ -95,11 +95,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="without --base-url: a legal but unusual behaviour of the embedded server",
     )
     group.addoption(
+        "--chat-retries",
+        type=int,
+        default=3,
+        help="retries of a 429/503 answer, after Retry-After or a backoff (default %(default)s)",
+    )
+    group.addoption(
+        "--chat-ca-bundle",
+        default=None,
+        metavar="PATH",
+        help="CA bundle to trust for the target's certificate (TLS is always verified)",
+    )
+    group.addoption(
         "--chat-max-bytes",
         type=int,
-        default=4 * 1024 * 1024,
-        help="largest response body, bytes (default %(default)s)",
+        default=1024 * 1024,
+        help="largest response body after decoding, bytes (default %(default)s)",
     )
+    group.addoption(
+        "--chat-baseline",
+        default=None,
+        metavar="PATH",
+        help="known failures (TOML): reported as known, only new failures fail the run",
+    )
+    group.addoption(
+        "--chat-target-name",
+        default=None,
+        metavar="NAME",
+        help="name of the target in the reports (chat-conformance run --target sets it)",
+    )
+    from conformance.profiles import add_generation_options
+
+    add_generation_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -110,6 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_active_key] = False
     config.stash[_started_key] = (time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds"))
     config.stash[run_info_key] = {}
+    from conformance.report.session import load_session_baseline
+
+    load_session_baseline(config)
 
 
 def requirement_of(item: pytest.Item) -> str | None:
@@ -141,15 +171,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = kept
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if config.stash.get(_active_key, False) and config.option.verbose >= 0:
+        from conformance.report.session import header_line
+
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(header_line(config, len(session.items)))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    from conformance.report import session
+
     report = yield
     requirement = requirement_of(item)
     if requirement is None:
         return report
     report.user_properties.append(("requirement", requirement))
+    if report.when == "setup":
+        session.label_junit_case(item.config, report, requirement)
     if report.when == "call" or report.outcome != "passed":
         _record(item, report, call)
+    if report.when == "call" and report.failed:
+        session.add_evidence_link(item.config, report, requirement, model_of(item))
+        outcome = item.config.stash[_outcomes_key].get(item.nodeid)
+        if outcome is not None and outcome.known:
+            session.mark_known(report, requirement, outcome.known)
     return report
 
 
@@ -161,29 +210,41 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
     previous = outcomes.get(item.nodeid)
     if previous is not None and previous.outcome == "failed":
         return  # a teardown error must not hide the call's failure
-    api_key = _api_key(item.config)
+    from conformance.report import session
+
+    secrets = _secrets(item.config)
     messages: tuple[str, ...] = ()
+    evidence, known = None, None
     if report.failed:
         error = call.excinfo.value if call.excinfo else None
-        if isinstance(error, RequirementFailed):
-            messages = tuple(redact(v.render(), api_key) for v in error.violations)
+        violations = error.violations if isinstance(error, RequirementFailed) else None
+        if violations is not None:
+            messages = tuple(redact(v.render(), *secrets) for v in violations)
         else:
-            messages = (redact(report.longreprtext.strip().splitlines()[-1:][0], api_key),)
+            messages = (redact(report.longreprtext.strip().splitlines()[-1:][0], *secrets),)
+        if report.when == "call":
+            evidence = session.evidence_of(item, violations, secrets)
+            known = session.known_reason(item.config, requirement_of(item) or "", model_of(item))
     elif report.skipped and isinstance(report.longrepr, tuple):
-        messages = (redact(str(report.longrepr[2]), api_key),)
+        messages = (redact(str(report.longrepr[2]), *secrets),)
     outcomes[item.nodeid] = TestOutcome(
         nodeid=item.nodeid,
         requirement=requirement_of(item) or "",
         model=model_of(item),
         outcome="failed" if report.failed else ("skipped" if report.skipped else "passed"),
         messages=messages,
+        known=known,
+        evidence=evidence,
     )
 
 
-def _api_key(config: pytest.Config) -> str | None:
-    import os
+def _secrets(config: pytest.Config) -> tuple[str, ...]:
+    """Everything that must never reach a report: the key and credentials in the URL."""
+    from conformance.exchange import url_secrets
+    from conformance.settings import settings_from_pytest
 
-    return config.option.chat_api_key or os.environ.get(ENV_API_KEY) or None
+    settings = settings_from_pytest(config)
+    return tuple(s for s in (settings.api_key, *url_secrets(settings.base_url or "")) if s)
 
 
 def _results(config: pytest.Config):
@@ -198,51 +259,94 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not config.stash.get(_active_key, False) or not config.stash[_outcomes_key]:
         return
     from conformance.catalog import load_catalog
+    from conformance.exchange import display_url
+    from conformance.report import session as reporting
+    from conformance.report.baseline import baseline_summary
     from conformance.report.json_report import build_report, write_report
-    from conformance.report.results import is_conformant
+    from conformance.report.results import gate_passes, is_conformant
     from conformance.settings import settings_from_pytest
 
     settings = settings_from_pytest(config)
     results = _results(config)
     conformant = is_conformant(results, settings.strict)
-    if exitstatus == pytest.ExitCode.TESTS_FAILED and conformant:
-        session.exitstatus = pytest.ExitCode.OK  # only SHOULD failures, outside strict mode
+    gate_passed = gate_passes(results, settings.strict)  # known failures do not fail the run
+    run = config.stash.get(run_info_key, {})
+    if run.get("throttled"):
+        session.exitstatus = pytest.ExitCode.INTERRUPTED  # no verdict: the target held us back
+    elif exitstatus == pytest.ExitCode.TESTS_FAILED and gate_passed:
+        session.exitstatus = pytest.ExitCode.OK  # only SHOULD (or known) failures
+    started, started_at = config.stash[_started_key]
+    report = build_report(
+        results,
+        catalog_version=load_catalog().version,
+        target={
+            **reporting.run_target_label(config),
+            "base_url": run.get("base_url", display_url(settings.base_url or "")),
+            "embedded": settings.embedded,
+            "models": list(settings.models),
+        },
+        strict=settings.strict,
+        conformant=conformant,
+        started_at=started_at,
+        duration=time.monotonic() - started,
+        requests_sent=run.get("requests_sent", 0),
+        throttled=run.get("throttled", []),
+        gate_passed=gate_passed,
+        baseline=baseline_summary(
+            config.stash.get(reporting.baseline_key, None),
+            list(config.stash[_outcomes_key].values()),
+        ),
+        run={**reporting.run_metadata(config), **_generation(run)},
+    )
+    config.stash[reporting.report_key] = report  # for the terminal summary and the HTML
     if settings.json_path:
-        started, started_at = config.stash[_started_key]
-        run = config.stash.get(run_info_key, {})
-        report = build_report(
-            results,
-            catalog_version=load_catalog().version,
-            target={
-                "base_url": run.get("base_url", settings.base_url),
-                "embedded": settings.embedded,
-                "models": list(settings.models),
-            },
-            strict=settings.strict,
-            conformant=conformant,
-            started_at=started_at,
-            duration=time.monotonic() - started,
-            requests_sent=run.get("requests_sent", 0),
-        )
         write_report(report, settings.json_path)
+
+
+def _generation(run: dict) -> dict:
+    """The generated half of the run (seed, budget, minimal failing requests), if it ran."""
+    return {"generation": run["generation"]} if run.get("generation") else {}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if not config.stash.get(_active_key, False) or not config.stash[_outcomes_key]:
         return
-    from conformance.report.results import is_conformant
+    from conformance.report.session import report_key
     from conformance.report.terminal import summary_lines
 
-    strict = config.option.chat_strict
-    results = _results(config)
-    terminalreporter.section("chat-conformance: requirements")
-    for line in summary_lines(results, strict, is_conformant(results, strict)):
-        terminalreporter.write_line(line)
+    report = config.stash.get(report_key, None)
+    if report is None:
+        return
+    terminalreporter.section("chat-conformance")
+    width = terminalreporter._tw.fullwidth  # the terminal width, for the failure table
+    for text, colour in summary_lines(report, verbose=config.option.verbose > 0, width=width):
+        terminalreporter.write_line(text, **({colour: True} if colour else {}))
     run = config.stash.get(run_info_key, {})
     if run:
         terminalreporter.write_line(
             f"target {run.get('base_url')}: {run.get('requests_sent', 0)} requests sent"
         )
+    if run.get("generation"):
+        from conformance.report.generated import generation_lines
+
+        for line in generation_lines(run["generation"]):
+            terminalreporter.write_line(line)
+    if run.get("throttled"):
+        terminalreporter.write_line(
+            f"THROTTLED: {len(run['throttled'])} request(s) still got 429/503 after every retry "
+            f"({', '.join(run['throttled'][:5])}); this run is no conformance verdict",
+            red=True,
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], summary, postfix, session) -> None:
+    """The compliance section (verdict, matrix, evidence) at the top of pytest-html's page."""
+    from conformance.report.session import html_summary
+
+    section = html_summary(session.config)
+    if section:
+        prefix.append(section)
 
 
 @pytest.hookimpl(optionalhook=True)

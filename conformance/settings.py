@@ -9,25 +9,31 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from conformance.environment import (
+    DEFAULT_CONCURRENCY,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    ENV_MODELS,
+    env_concurrency,
+    env_models,
+)
 from conformance.exchange import Limits
 
-ENV_API_KEY = "CHAT_CONFORMANCE_API_KEY"
-ENV_MODELS = "CHAT_CONFORMANCE_MODEL"  # comma-separated
-ENV_CONCURRENCY = "CHAT_CONFORMANCE_CONCURRENCY"
+__all__ = ["DEFAULT_CONCURRENCY", "ENV_API_KEY", "ENV_BASE_URL", "ENV_MODELS", "Settings"]
 EMBEDDED_MODEL = "conformance-echo"
-DEFAULT_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
 class Settings:
     base_url: str | None  # None: start the embedded reference server
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     models: tuple[str, ...]
     strict: bool = False
     only: tuple[str, ...] = ()
     concurrency: int = DEFAULT_CONCURRENCY
     limits: Limits = field(default_factory=Limits)
     json_path: str | None = None
+    ca_bundle: str | None = None  # TLS is always verified; this adds a trusted CA bundle
     reference_faults: tuple[str, ...] = ()  # for the embedded server only
     reference_variations: tuple[str, ...] = ()
 
@@ -36,13 +42,9 @@ class Settings:
         return self.base_url is None
 
 
-def env_models() -> tuple[str, ...]:
-    return tuple(m.strip() for m in os.environ.get(ENV_MODELS, "").split(",") if m.strip())
-
-
 def settings_from_pytest(config) -> Settings:
     option = config.option
-    base_url = getattr(option, "base_url", None) or None
+    base_url = getattr(option, "base_url", None) or os.environ.get(ENV_BASE_URL) or None
     models = tuple(option.chat_model or ()) or env_models()
     if not models and base_url is None:
         models = (EMBEDDED_MODEL,)
@@ -51,6 +53,7 @@ def settings_from_pytest(config) -> Settings:
         read_timeout=option.chat_read_timeout,
         deadline=option.chat_deadline,
         max_bytes=option.chat_max_bytes,
+        retries=option.chat_retries,
     )
     return Settings(
         base_url=base_url,
@@ -58,9 +61,10 @@ def settings_from_pytest(config) -> Settings:
         models=models,
         strict=option.chat_strict,
         only=tuple(option.chat_only or ()),
-        concurrency=option.chat_concurrency,
+        concurrency=option.chat_concurrency or env_concurrency(),
         limits=limits,
         json_path=option.chat_json,
+        ca_bundle=option.chat_ca_bundle,
         reference_faults=tuple(option.chat_reference_fault or ()),
         reference_variations=tuple(option.chat_reference_variation or ()),
     )

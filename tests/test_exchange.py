@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from conformance.exchange import REDACTED, ExchangeRunner, Limits, RequestSpec, Target
 from conformance.reference.config import ServerConfig
 from conformance.reference.runner import running_server
+from tests.raw_server import raw_server
 
 HELLO = [{"role": "user", "content": "hi"}]
 STREAM = RequestSpec({"model": "m", "messages": HELLO, "stream": True})
 KEY = "sk-test-secret-0123456789"
-
-
-@contextmanager
-def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A loopback TCP server whose bytes are entirely up to the test."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                connection.recv(65536)
-                with contextlib.suppress(OSError):  # the client may hang up first
-                    handle(connection)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-    finally:
-        stop.set()
-        listener.close()  # a handler still sleeping ends on its own; its thread is a daemon
 
 
 def run_once(base_url: str, limits: Limits, spec: RequestSpec = STREAM):

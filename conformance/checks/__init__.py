@@ -22,6 +22,7 @@ class Violation:
     actual: str = ""
     exchange: str = ""  # name of the probe whose exchange shows it
     event_index: int | None = None  # for streams: which event
+    reproduction: str = ""  # how to send the failing request again (a curl command)
 
     def render(self) -> str:
         where = f"[{self.exchange}" + (
@@ -32,11 +33,26 @@ class Violation:
             lines.append(f"  Expected: {self.expected}")
         if self.actual:
             lines.append(f"  Actual:   {self.actual}")
+        if self.reproduction:
+            lines += ["  Reproduce with " + self.reproduction.replace("\n", "\n    ")]
         return "\n".join(lines)
 
 
 class NotApplicable(Exception):
     """The check cannot judge this exchange; the reason names the requirement to look at."""
+
+
+class RequestRefused(Exception):
+    """A valid, documented request was not served: that alone breaks the rule it was sent for."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.message)
+        self.violation = violation
+
+
+# The plain requests AUTH-003 judges; when they are not served, the checks that read them skip
+# rather than repeat that one failure. Any other valid request that is refused fails its check.
+BASIC_PROBES = ("completion", "stream")
 
 
 def short(value: Any, limit: int = 200) -> str:
@@ -52,12 +68,23 @@ def response_summary(exchange: Exchange) -> str:
 
 
 def require_status_200(exchange: Exchange, prerequisite: str) -> None:
-    if exchange.error and exchange.status is None:
+    if exchange.status is None:
         raise NotApplicable(f"{exchange.name}: no response ({exchange.error}); see {prerequisite}")
-    if exchange.status != 200:
+    if exchange.status == 200:
+        return
+    if exchange.name in BASIC_PROBES or exchange.status in (401, 403):
+        # 401/403 despite the valid key: the target refuses us, not this request (AUTH-003).
         raise NotApplicable(
             f"{exchange.name}: not served (status {exchange.status}); see {prerequisite}"
         )
+    raise RequestRefused(
+        Violation(
+            "a valid, documented request was not served",
+            expected="status 200",
+            actual=f"{response_summary(exchange)}: {short(exchange.text(200))}",
+            exchange=exchange.name,
+        )
+    )
 
 
 def served_json(exchange: Exchange, prerequisite: str = "AUTH-003 and RESP-001") -> dict:

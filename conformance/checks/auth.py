@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
-from conformance.checks import Violation, response_summary
+from conformance.checks import NotApplicable, Violation, response_summary
 from conformance.exchange import Exchange
 
 
-def refused_with_401(exchange: Exchange) -> list[Violation]:
-    if exchange.status == 401:
+def refused(exchange: Exchange) -> list[Violation]:
+    """AUTH-001/002: any 4xx refuses; a 2xx serves a stranger, a 5xx is the server's failure."""
+    if exchange.status is not None and 400 <= exchange.status < 500:
         return []
-    verdict = "served" if exchange.status == 200 else "answered"
+    verdict = "served" if exchange.status == 200 else "not refused as unauthenticated"
     return [
         Violation(
-            f"the request was {verdict} instead of refused as unauthenticated",
-            expected="status 401",
+            f"the request without a valid key was {verdict}",
+            expected="a 4xx status (401 by convention)",
             actual=response_summary(exchange),
             exchange=exchange.name,
         )
     ]
 
 
+def refused_with_401(exchange: Exchange) -> list[Violation]:
+    """AUTH-004: the conventional status for a missing or wrong key."""
+    if exchange.status is None or not 400 <= exchange.status < 500:
+        raise NotApplicable(f"{exchange.name}: not refused at all; see AUTH-001/AUTH-002")
+    if exchange.status == 401:
+        return []
+    return [
+        Violation(
+            "an authentication failure was refused with another status",
+            expected="status 401",
+            actual=f"status {exchange.status}",
+            exchange=exchange.name,
+        )
+    ]
+
+
 def served(exchange: Exchange) -> list[Violation]:
-    if exchange.status == 200 and not (exchange.error and not exchange.body):
+    if exchange.status == 200:
         return []
     return [
         Violation(

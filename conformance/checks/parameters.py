@@ -18,6 +18,7 @@ from conformance.checks import (
 )
 from conformance.checks.stream import stream_summary
 from conformance.exchange import Exchange
+from conformance.probes import WORD_BEFORE_STOP
 
 
 def _max_tokens(exchange: Exchange) -> int:
@@ -65,9 +66,16 @@ def completion_tokens_within_limit(exchange: Exchange) -> list[Violation]:
 
 
 def cut_completion_ends_with_length(exchange: Exchange) -> list[Violation]:
+    document = served_json(exchange)
+    usage = document.get("usage")
+    used = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    limit = _max_tokens(exchange)
     violations = []
-    for number, choice in enumerate(choices_of(served_json(exchange))):
+    for number, choice in enumerate(choices_of(document)):
         reason = choice.get("finish_reason")
+        if reason == "stop" and is_int(used) and used < limit:
+            # The model ended on its own (a refusal, a short answer): max_tokens never cut it.
+            raise NotApplicable(f"{exchange.name}: the model stopped at {used} of {limit} tokens")
         if reason != "length":
             violations.append(
                 Violation(
@@ -85,10 +93,21 @@ def _stop_sequences(exchange: Exchange) -> list[str]:
     return [stop] if isinstance(stop, str) else list(stop or [])
 
 
+def _require_repetition(exchange: Exchange, contents: list[str]) -> None:
+    """Stop is only tested if the model repeated the line up to the stop word (probes.py)."""
+    if not any(WORD_BEFORE_STOP in content for content in contents):
+        raise NotApplicable(
+            f"{exchange.name}: the reply never reached {WORD_BEFORE_STOP!r}, "
+            "so the stop sequence was not exercised"
+        )
+
+
 def content_avoids_stop(exchange: Exchange) -> list[Violation]:
     sequences = _stop_sequences(exchange)
+    contents = message_contents(served_json(exchange))
+    _require_repetition(exchange, contents)
     violations = []
-    for content in message_contents(served_json(exchange)):
+    for content in contents:
         for sequence in sequences:
             if sequence and sequence in content:
                 violations.append(
@@ -105,7 +124,7 @@ def content_avoids_stop(exchange: Exchange) -> list[Violation]:
 def omitted_stream_is_json(exchange: Exchange) -> list[Violation]:
     if exchange.status != 200:
         raise NotApplicable(f"{exchange.name}: not served; see AUTH-003")
-    if exchange.content_type == "text/event-stream" or exchange.body.lstrip().startswith(b"data:"):
+    if exchange.content_type == "text/event-stream" or _looks_like_event_stream(exchange.body):
         return [
             Violation(
                 "a request without stream was answered with an event stream",
@@ -117,8 +136,15 @@ def omitted_stream_is_json(exchange: Exchange) -> list[Violation]:
     return []
 
 
+def _looks_like_event_stream(body: bytes) -> bool:
+    """An unlabelled event stream: a data field at a line start, whatever comes before it."""
+    head = body[:4096].lstrip(b"\xef\xbb\xbf")
+    return head.startswith(b"data:") or b"\ndata:" in head or b"\rdata:" in head
+
+
 def stream_avoids_stop(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
+    _require_repetition(exchange, list(summary.contents.values()))
     violations = []
     for index, content in summary.contents.items():
         for sequence in _stop_sequences(exchange):
@@ -138,7 +164,8 @@ def cut_stream_ends_with_length(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
     limit = _max_tokens(exchange)
     violations = []
-    for index, reason in summary.finish_reasons.items():
+    for index in summary.contents:
+        reason = summary.finish_reasons.get(index)
         if reason != "length":
             violations.append(
                 Violation(

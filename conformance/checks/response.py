@@ -6,6 +6,7 @@ from collections import Counter
 
 from conformance import schemas
 from conformance.checks import (
+    NotApplicable,
     Violation,
     choices_of,
     is_int,
@@ -19,18 +20,24 @@ FINISH_REASONS = ("stop", "length", "content_filter")
 CLOCK_TOLERANCE = 24 * 3600  # seconds; catches milliseconds while allowing a skewed clock
 
 
+def labelled_json(exchange: Exchange) -> list[Violation]:
+    """RESP-013: SDKs pick the parser by Content-Type."""
+    require_status_200(exchange, "AUTH-003")
+    if exchange.content_type == "application/json":
+        return []
+    return [
+        Violation(
+            "the completion is not labelled as JSON",
+            expected="Content-Type: application/json",
+            actual=f"Content-Type: {exchange.content_type or '(none)'}",
+            exchange=exchange.name,
+        )
+    ]
+
+
 def is_json_document(exchange: Exchange) -> list[Violation]:
     require_status_200(exchange, "AUTH-003")
     violations = []
-    if exchange.content_type != "application/json":
-        violations.append(
-            Violation(
-                "the completion is not labelled as JSON",
-                expected="Content-Type: application/json",
-                actual=f"Content-Type: {exchange.content_type or '(none)'}",
-                exchange=exchange.name,
-            )
-        )
     try:
         document = exchange.json()
     except ValueError as error:
@@ -213,9 +220,12 @@ def finish_reason_is_documented(exchange: Exchange) -> list[Violation]:
     return violations
 
 
-def usage_adds_up(exchange: Exchange) -> list[Violation]:
+_USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def usage_counts(exchange: Exchange) -> list[Violation]:
+    """RESP-010: the three counts are there, as non-negative integers."""
     usage = served_json(exchange).get("usage")
-    names = ("prompt_tokens", "completion_tokens", "total_tokens")
     if not isinstance(usage, dict):
         return [
             Violation(
@@ -225,7 +235,7 @@ def usage_adds_up(exchange: Exchange) -> list[Violation]:
                 exchange.name,
             )
         ]
-    bad = [n for n in names if not is_int(usage.get(n)) or usage[n] < 0]
+    bad = [n for n in _USAGE_FIELDS if not is_int(usage.get(n)) or usage[n] < 0]
     if bad:
         return [
             Violation(
@@ -235,16 +245,25 @@ def usage_adds_up(exchange: Exchange) -> list[Violation]:
                 exchange.name,
             )
         ]
-    if usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]:
-        return [
-            Violation(
-                "usage.total_tokens is not prompt_tokens + completion_tokens",
-                str(usage["prompt_tokens"] + usage["completion_tokens"]),
-                str(usage["total_tokens"]),
-                exchange.name,
-            )
-        ]
     return []
+
+
+def usage_adds_up(exchange: Exchange) -> list[Violation]:
+    """RESP-012: total = prompt + completion (some providers count reasoning only in total)."""
+    usage = served_json(exchange).get("usage")
+    if not isinstance(usage, dict) or not all(is_int(usage.get(n)) for n in _USAGE_FIELDS):
+        raise NotApplicable(f"{exchange.name}: no usable usage counts; see RESP-010")
+    expected = usage["prompt_tokens"] + usage["completion_tokens"]
+    if usage["total_tokens"] == expected:
+        return []
+    return [
+        Violation(
+            "usage.total_tokens is not prompt_tokens + completion_tokens",
+            str(expected),
+            str(usage["total_tokens"]),
+            exchange.name,
+        )
+    ]
 
 
 def model_is_named(exchange: Exchange) -> list[Violation]:

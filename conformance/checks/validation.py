@@ -5,9 +5,26 @@ from __future__ import annotations
 from conformance.checks import NotApplicable, Violation, response_summary
 from conformance.exchange import Exchange
 
+# A 4xx that says nothing about the body: the request was refused for another reason.
+UNRELATED_REFUSALS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not found",
+    405: "method not allowed",
+    407: "proxy authentication",
+    408: "request timeout",
+    413: "too large",
+    429: "rate limited",
+}
+
 
 def refused_as_client_error(exchange: Exchange) -> list[Violation]:
     status = exchange.status
+    if status in UNRELATED_REFUSALS:
+        raise NotApplicable(
+            f"{exchange.name}: refused with {status} ({UNRELATED_REFUSALS[status]}), "
+            "which says nothing about the invalid body"
+        )
     if status is not None and 400 <= status < 500:
         return []
     if status is None:

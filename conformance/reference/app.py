@@ -14,7 +14,7 @@ from typing import Any
 
 from .assemble import build_behaviour
 from .config import ServerConfig
-from .wire import HttpRequest, Pause, Reply, StreamReply
+from .wire import Abort, HttpRequest, Pause, Reply, StreamReply
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class ReferenceApp:
             reply = self.behaviour.error(500, "The reference server failed.", kind="server_error")
         watch = _Watch(receive, self._closing)
         try:
-            await watch.sleep(self.behaviour.latency)
+            await watch.sleep(self.behaviour.start_delay(reply))
             if watch.client_gone:
                 return
             if isinstance(reply, StreamReply):
@@ -134,6 +134,8 @@ async def _send_stream(reply: StreamReply, send: Send, watch: _Watch) -> None:
     for item in reply.writes:
         if watch.over:
             break
+        if isinstance(item, Abort):
+            return  # uvicorn closes a connection whose response never completed
         if isinstance(item, Pause):
             await watch.sleep(item.seconds)
         elif item:

@@ -55,6 +55,7 @@ class Behaviour:
     completion_content_type = "application/json"
     stream_content_type = "text/event-stream"
     error_content_type = "application/json"
+    aborts_connection = False  # a fault that cuts connections on purpose (see runner's log filter)
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
@@ -66,6 +67,10 @@ class Behaviour:
     @property
     def token_interval(self) -> float:
         return self.config.token_interval
+
+    def start_delay(self, reply: Reply | StreamReply) -> float:
+        """Seconds before the response's headers go out."""
+        return self.latency
 
     # ------------------------------------------------------------------------------ request
 

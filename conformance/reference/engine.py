@@ -153,7 +153,7 @@ def _validate_message(index: int, item: object) -> Message | Invalid:
     if not isinstance(item, dict):
         return _wrong_type(where, "an object", "REQ-009")
     role = item.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:  # a list or an object is unhashable
         return _out_of_range(
             f"{where}.role", "expected one of 'system', 'user', 'assistant'.", "REQ-008"
         )

@@ -7,6 +7,7 @@ known at once and two servers never race for a port.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -63,11 +64,26 @@ def _uvicorn_config(app: ReferenceApp, embedded: bool, **options: object) -> uvi
     )
 
 
+class _DeliberateAbortFilter(logging.Filter):
+    """Uvicorn logs an error when a response is cut; for a fault that cuts on purpose, noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing response" not in record.getMessage()
+
+
+def _quiet_deliberate_aborts(app: ReferenceApp) -> None:
+    if app.behaviour.aborts_connection:
+        logger = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _DeliberateAbortFilter) for f in logger.filters):
+            logger.addFilter(_DeliberateAbortFilter())
+
+
 @contextlib.contextmanager
 def running_server(config: ServerConfig | None = None) -> Iterator[RunningServer]:
     """Serve `config` on 127.0.0.1 in a daemon thread for the duration of the block."""
     config = config or ServerConfig()
     app = ReferenceApp(config)
+    _quiet_deliberate_aborts(app)
     # The explicit protocol matters: asyncio sets TCP_NODELAY only on sockets that name TCP, and
     # without it every response waits 40 ms on a delayed ACK.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -97,4 +113,5 @@ def running_server(config: ServerConfig | None = None) -> Iterator[RunningServer
 def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve `config` in the foreground until interrupted (Ctrl+C)."""
     app = ReferenceApp(config)
+    _quiet_deliberate_aborts(app)
     _Server(_uvicorn_config(app, embedded=False, host=host, port=port), app).run()

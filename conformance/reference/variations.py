@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .behaviour import Behaviour, Completion, StreamStep
+from .config import ServerConfig
 from .engine import Generation
-from .wire import Pause
+from .wire import HttpRequest, Pause, Reply, StreamReply
 
 VENDOR_NOTE = {"note": "ünïcødé ✓ 🚀"}
 
@@ -170,5 +171,56 @@ class UsageNullChunks(Behaviour):
         return {**super().chunk(completion, step), "usage": None}
 
 
-_COMBINABLE = tuple(name for name in VARIATIONS if name != "cr")
+@variation(
+    "echo-key",
+    "Echoes the Authorization header: in error messages, a response header and an extra field.",
+)
+class EchoKey(Behaviour):
+    """Debug modes of real gateways do this; the suite must keep the key out of every report."""
+
+    _authorization = ""
+
+    def handle(self, request: HttpRequest) -> Reply | StreamReply:
+        self._authorization = request.headers.get("authorization", "")
+        reply = super().handle(request)
+        return replace(
+            reply, headers=(*reply.headers, ("x-echo-authorization", self._authorization))
+        )
+
+    def error_body(self, message: str, kind: str, param: str | None, code: str | None) -> dict:
+        message = f"{message} (received: {self._authorization!r})"
+        return super().error_body(message, kind, param, code)
+
+    def completion_body(self, completion: Completion) -> dict:
+        return {**super().completion_body(completion), "x_echo": self._authorization}
+
+    def chunk(self, completion: Completion, step: StreamStep) -> dict:
+        return {**super().chunk(completion, step), "x_echo": self._authorization}
+
+
+@variation(
+    "rate-limited",
+    "The first attempt of every request gets 429 (with or without Retry-After); retries succeed.",
+)
+class RateLimited(Behaviour):
+    """Providers throttle; a polite client retries, and the retried answer is what counts."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__(config)
+        self._seen: set[int] = set()
+
+    def handle(self, request: HttpRequest) -> Reply | StreamReply:
+        fingerprint = hash((request.headers.get("authorization"), request.body))
+        if fingerprint in self._seen:
+            return super().handle(request)
+        self._seen.add(fingerprint)
+        headers = (("retry-after", "0"),) if len(self._seen) % 2 else ()
+        message = "Rate limit reached; retry."
+        return self.error(
+            429, message, code="rate_limit_exceeded", kind="requests", headers=headers
+        )
+
+
+# `cr` and `crlf` exclude each other; `rate-limited` needs a retrying client, not a plain request.
+_COMBINABLE = tuple(name for name in VARIATIONS if name not in ("cr", "rate-limited"))
 VARIATIONS["all"] = Variation("all", f"All of: {', '.join(_COMBINABLE)}.", includes=_COMBINABLE)

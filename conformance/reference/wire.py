@@ -44,12 +44,17 @@ class Pause:
 
 
 @dataclass(frozen=True)
+class Abort:
+    """Drop the connection mid-body, as a crashing upstream does (the client sees a cut)."""
+
+
+@dataclass(frozen=True)
 class StreamReply:
     """A response whose body is sent piece by piece: each `bytes` item is one ASGI body message."""
 
     status: int
     headers: Headers
-    writes: Iterable[bytes | Pause]
+    writes: Iterable[bytes | Pause | Abort]
 
 
 def encode_json(value: object) -> str:

@@ -2,12 +2,15 @@
 
 A requirement can be proven by several tests (several probes, several models). It has failed if
 any of them failed, passed if none failed and at least one passed, and was skipped otherwise.
+
+A failure listed in the baseline (known failures) stays a failure in every report, marked known;
+only the release gate looks past it: the gate passes when no failure is new.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from conformance.catalog import Catalog, Requirement
 
@@ -21,6 +24,9 @@ class TestOutcome:
     model: str | None
     outcome: Status
     messages: tuple[str, ...] = ()
+    known: str | None = None  # a failure the baseline lists: its reason
+    target: str = ""  # which target the test ran against (a label; several in merged reports)
+    evidence: dict[str, Any] | None = field(default=None, compare=False)  # report.evidence
 
 
 @dataclass
@@ -30,6 +36,16 @@ class RequirementVerdict:
     messages: list[str] = field(default_factory=list)
     tests: list[TestOutcome] = field(default_factory=list)
     models: dict[str, Status] = field(default_factory=dict)
+
+    @property
+    def new_failure(self) -> bool:
+        """Failed, and not every failing test is a known failure."""
+        return any(t.outcome == "failed" and not t.known for t in self.tests)
+
+    @property
+    def known_failure(self) -> bool:
+        """Failed, and every failing test is a known failure."""
+        return self.status == "failed" and not self.new_failure
 
 
 def combine(statuses: list[Status]) -> Status:
@@ -57,7 +73,20 @@ def verdicts(catalog: Catalog, outcomes: list[TestOutcome]) -> list[RequirementV
     return list(by_id.values())
 
 
+def deciding_levels(strict: bool) -> tuple[str, ...]:
+    return ("MUST", "SHOULD") if strict else ("MUST",)
+
+
 def is_conformant(results: list[RequirementVerdict], strict: bool) -> bool:
     """All MUST requirements pass (and, with strict, all SHOULD ones too); skips do not count."""
-    levels = ("MUST", "SHOULD") if strict else ("MUST",)
+    levels = deciding_levels(strict)
     return not any(v.status == "failed" and v.requirement.level in levels for v in results)
+
+
+def gate_passes(results: list[RequirementVerdict], strict: bool) -> bool:
+    """The release gate: no *new* failure at a deciding level (known failures are looked past).
+
+    Without a baseline every failure is new, and the gate is exactly ``is_conformant``.
+    """
+    levels = deciding_levels(strict)
+    return not any(v.new_failure and v.requirement.level in levels for v in results)

@@ -43,6 +43,14 @@ class RunContext:
     def exchange(self, probe: str, model: str) -> Exchange:
         return self._submit(probe, model).result()
 
+    def throttled(self) -> list[str]:
+        """Probes the target kept answering with 429/503 after every retry."""
+        return sorted(
+            f"{probe} ({model})"
+            for (probe, model), future in self._futures.items()
+            if future.done() and not future.exception() and future.result().throttled
+        )
+
 
 def pytest_configure(config: pytest.Config) -> None:
     settings = settings_from_pytest(config)
@@ -78,7 +86,8 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 @pytest.fixture(scope="session")
 def target(settings: Settings) -> Iterator[Target]:
     if settings.base_url is not None:
-        yield Target(settings.base_url, settings.api_key, settings.limits)
+        verify = settings.ca_bundle or True
+        yield Target(settings.base_url, settings.api_key, settings.limits, verify)
         return
     from conformance.reference.config import ServerConfig
     from conformance.reference.runner import running_server
@@ -101,11 +110,12 @@ def run_context(
     context = RunContext(runner, settings.models)
     context.prefetch(pytestconfig.stash.get(_plan_key, set()))
     info = pytestconfig.stash[run_info_key]
-    info["base_url"] = target.base_url
+    info["base_url"] = target.display_url
     try:
         yield context
     finally:
         info["requests_sent"] = runner.sent
+        info["throttled"] = context.throttled()
         runner.close()
 
 

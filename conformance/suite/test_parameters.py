@@ -32,6 +32,10 @@ def test_omitted_stream_means_json(completion):
 
 
 @pytest.mark.requirement("PARAM-006")
-def test_stop_and_max_tokens_apply_to_streams(stream_stop, stream_max_tokens_cut):
+def test_stop_applies_to_streams(stream_stop):
     expect(parameters.stream_avoids_stop, stream_stop)
+
+
+@pytest.mark.requirement("PARAM-007")
+def test_max_tokens_applies_to_streams(stream_max_tokens_cut):
     expect(parameters.cut_stream_ends_with_length, stream_max_tokens_cut)

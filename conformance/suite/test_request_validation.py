@@ -66,5 +66,5 @@ def test_non_array_messages_is_refused(messages_not_array):
 
 
 @pytest.mark.requirement("REQ-012")
-def test_documented_parameters_are_accepted(all_parameters):
-    expect(auth.served, all_parameters)
+def test_documented_parameters_are_accepted(all_parameters, top_p):
+    expect(auth.served, all_parameters, top_p)

@@ -52,10 +52,20 @@ def test_finish_reason_is_documented(completion, max_tokens_cut, stop_string):
 
 
 @pytest.mark.requirement("RESP-010")
-def test_usage_adds_up(completion, max_tokens_cut):
-    expect(response.usage_adds_up, completion, max_tokens_cut)
+def test_usage_counts_tokens(completion, max_tokens_cut):
+    expect(response.usage_counts, completion, max_tokens_cut)
 
 
 @pytest.mark.requirement("RESP-011")
 def test_model_is_named(completion):
     expect(response.model_is_named, completion)
+
+
+@pytest.mark.requirement("RESP-012")
+def test_usage_adds_up(completion, max_tokens_cut):
+    expect(response.usage_adds_up, completion, max_tokens_cut)
+
+
+@pytest.mark.requirement("RESP-013")
+def test_completion_is_labelled_json(completion):
+    expect(response.labelled_json, completion)

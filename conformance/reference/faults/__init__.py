@@ -2,12 +2,14 @@
 
 Modules follow the catalog's areas. A fault is a Behaviour subclass registered with `@fault`:
 
-    @fault("auth-403", "AUTH-001", "AUTH-002", description="Refuses bad keys with 403.")
+    @fault(
+    "auth-403",
+    "AUTH-004", description="Refuses bad keys with 403.")
     class Auth403(Behaviour):
         auth_failure_status = 403
 """
 
-from . import auth, errors, events, params, responses, streams, validation
+from . import auth, errors, events, generated, hostile, params, responses, streams, validation
 from ._registry import FAULTS, Fault, fault
 
 # The area modules are imported for their side effect: their @fault decorators fill FAULTS.
@@ -18,6 +20,8 @@ __all__ = [
     "errors",
     "events",
     "fault",
+    "generated",
+    "hostile",
     "params",
     "responses",
     "streams",

@@ -29,8 +29,7 @@ class AuthAnyKeyAccepted(Behaviour):
 
 @fault(
     "auth-403",
-    "AUTH-001",
-    "AUTH-002",
+    "AUTH-004",
     description="Refuses missing or wrong keys with 403 Forbidden instead of 401.",
 )
 class Auth403(Behaviour):

@@ -15,6 +15,7 @@ BROKEN_EVENT = 1
     "chunk-broken-json",
     "STREAM-002",
     "SSE-001",
+    "GEN-001",  # in a reply with no text, the broken chunk is the finishing one
     description="One chunk's JSON is cut off half way.",
 )
 class ChunkBrokenJson(Behaviour):

@@ -11,7 +11,7 @@ from ._registry import fault
     "ignore-max-tokens",
     "PARAM-001",
     "PARAM-002",
-    "PARAM-006",
+    "PARAM-007",
     description="Ignores `max_tokens`: the reply is never cut.",
 )
 class IgnoreMaxTokens(Behaviour):
@@ -22,7 +22,7 @@ class IgnoreMaxTokens(Behaviour):
 @fault(
     "length-as-stop",
     "PARAM-002",
-    "PARAM-006",
+    "PARAM-007",
     description='A reply cut by `max_tokens` reports finish_reason "stop".',
 )
 class LengthAsStop(Behaviour):
@@ -49,7 +49,11 @@ class StopArrayIgnored(Behaviour):
 
 
 @fault(
-    "stream-by-default", "PARAM-005", "RESP-001", description="Streams when `stream` is omitted."
+    "stream-by-default",
+    "PARAM-005",
+    "RESP-001",
+    "RESP-013",
+    description="Streams when `stream` is omitted.",
 )
 class StreamByDefault(Behaviour):
     def wants_stream(self, request: ChatRequest) -> bool:

@@ -7,7 +7,7 @@ from ..engine import Generation
 from ._registry import fault
 
 
-@fault("json-text-plain", "RESP-001", description="Serves the JSON completion as text/plain.")
+@fault("json-text-plain", "RESP-013", description="Serves the JSON completion as text/plain.")
 class JsonTextPlain(Behaviour):
     completion_content_type = "text/plain; charset=utf-8"
 
@@ -94,7 +94,7 @@ class FinishEndTurn(Behaviour):
         return "end_turn" if reason == "stop" else reason
 
 
-@fault("usage-mismatch", "RESP-010", description="`total_tokens` is one more than the sum.")
+@fault("usage-mismatch", "RESP-012", description="`total_tokens` is one more than the sum.")
 class UsageMismatch(Behaviour):
     def usage(self, completion: Completion) -> dict:
         usage = super().usage(completion)

@@ -148,6 +148,7 @@ class ContentAfterFinish(Behaviour):
     "STREAM-007",
     "SSE-002",
     "STREAM-006",
+    "PARAM-007",
     description="Sends two chunks, then nothing, holding the connection open.",
 )
 class StreamStall(Behaviour):
@@ -161,7 +162,7 @@ class StreamStall(Behaviour):
     "STREAM-007",
     "SSE-002",
     "STREAM-006",
-    "PARAM-006",
+    "PARAM-007",
     description="Repeats content chunks every 10 ms and never finishes.",
 )
 class StreamForever(Behaviour):

@@ -7,7 +7,7 @@ field of the parsed body before the conforming validation runs.
 from __future__ import annotations
 
 import dataclasses
-import math
+import re
 from collections.abc import Callable
 
 from ..behaviour import Behaviour
@@ -31,13 +31,22 @@ def _filled(payload: object, key: str, value: object) -> object:
     return {**payload, key: value}
 
 
-def _number(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
+_DROPPED = object()  # a repair that gives up removes the field, as lenient gateways do
+
+
+def _patched_or_dropped(payload: object, key: str, repair: Callable[[object], object]) -> object:
+    patched = _patched(payload, key, repair)
+    if isinstance(patched, dict) and patched.get(key) is _DROPPED:
+        return {k: v for k, v in patched.items() if k != key}
+    return patched
+
+
+def _leading_number(value: object, kind: type) -> object:
+    """JavaScript's parseInt/parseFloat: the number a string starts with, else give up."""
+    if not isinstance(value, str):
+        return int(value) if kind is int and isinstance(value, float) else value
+    match = re.match(r"\s*[-+]?\d+(\.\d*)?" if kind is float else r"\s*[-+]?\d+", value)
+    return kind(match.group()) if match else _DROPPED
 
 
 @fault("accept-missing-model", "REQ-001", description="Serves a request without `model`.")
@@ -56,38 +65,43 @@ class AcceptMissingMessages(Behaviour):
         return super().validate(_filled(payload, "messages", [{"role": "user", "content": ""}]))
 
 
-_TRUTHY = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
-
-
-def _boolean(value: object) -> object:
-    if isinstance(value, str):
-        return _TRUTHY.get(value.lower(), value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+def _truthy(value: object) -> object:
+    """JavaScript's Boolean(): any non-empty string or non-zero number is true."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return bool(value)
     return value
 
 
-@fault("coerce-stream-type", "REQ-003", description='Takes `stream` "yes" or 1 as true.')
+@fault(
+    "coerce-stream-type",
+    "REQ-003",
+    description='Takes any `stream` string as true, as Boolean("sometimes") does.',
+)
 class CoerceStreamType(Behaviour):
     def validate(self, payload: object) -> ChatRequest | Invalid:
-        return super().validate(_patched(payload, "stream", _boolean))
+        return super().validate(_patched(payload, "stream", _truthy))
 
 
-def _integer(value: object) -> object:
-    number = _number(value)
-    return int(number) if isinstance(number, float) and math.isfinite(number) else number
-
-
-@fault("coerce-max-tokens", "REQ-004", description='Takes `max_tokens` "5" or 5.5 as an integer.')
+@fault(
+    "coerce-max-tokens",
+    "REQ-004",
+    description="parseInt()s `max_tokens`; drops it when that fails.",
+)
 class CoerceMaxTokens(Behaviour):
     def validate(self, payload: object) -> ChatRequest | Invalid:
-        return super().validate(_patched(payload, "max_tokens", _integer))
+        repair = lambda value: _leading_number(value, int)  # noqa: E731
+        return super().validate(_patched_or_dropped(payload, "max_tokens", repair))
 
 
-@fault("coerce-temperature", "REQ-005", description='Takes `temperature` "0.5" as a number.')
+@fault(
+    "coerce-temperature",
+    "REQ-005",
+    description="parseFloat()s `temperature`; drops it when that fails.",
+)
 class CoerceTemperature(Behaviour):
     def validate(self, payload: object) -> ChatRequest | Invalid:
-        return super().validate(_patched(payload, "temperature", _number))
+        repair = lambda value: _leading_number(value, float)  # noqa: E731
+        return super().validate(_patched_or_dropped(payload, "temperature", repair))
 
 
 def _clamped(value: object) -> object:
@@ -131,7 +145,12 @@ def _known_role(item: object) -> object:
     return item
 
 
-@fault("any-role", "REQ-008", description='Accepts any message role, e.g. Gemini\'s "model".')
+@fault(
+    "any-role",
+    "REQ-008",
+    "GEN-002",  # a message without a role is taken as the user's too
+    description='Accepts any message role, e.g. Gemini\'s "model".',
+)
 class AnyRole(Behaviour):
     def validate(self, payload: object) -> ChatRequest | Invalid:
         return super().validate(_each_message(payload, _known_role))
@@ -148,6 +167,7 @@ def _stringified(item: object) -> object:
 @fault(
     "content-any",
     "REQ-009",
+    "GEN-002",  # a message without content is taken as "null" too
     description="Accepts non-string message content and non-object messages, as JSON text.",
 )
 class ContentAny(Behaviour):
@@ -189,6 +209,8 @@ class RejectTopP(Behaviour):
 @fault(
     "server-error-on-invalid",
     *VALIDATION_REQUIREMENTS,
+    "GEN-002",
+    "GEN-003",
     description="Answers every invalid request with 500 (an unhandled validation exception).",
 )
 class ServerErrorOnInvalid(Behaviour):
@@ -199,6 +221,8 @@ class ServerErrorOnInvalid(Behaviour):
 @fault(
     "error-status-200",
     *VALIDATION_REQUIREMENTS,
+    "GEN-002",
+    "GEN-003",
     description="Sends validation error bodies with status 200.",
 )
 class ErrorStatus200(Behaviour):

@@ -1,0 +1,290 @@
+"""GEN: generated exchanges, judged by the suite's own checks.
+
+A generated request has no expected answer of its own: it must get what every request of its kind
+must get. A schema-valid request is judged by the MUST checks of the fixed suite that hold for any
+request (not the probe-specific ones, such as "a count to 200 is cut by max_tokens"); a request
+one rule away from valid by the refusal and error-body checks.
+
+Only checks that hold on the fixed probes judge generated exchanges (``holding``). A check that
+already fails there is reported under its own requirement; repeating it for every generated
+request would add nothing but cost, since shrinking sends requests. So GEN reports what only
+some inputs bring out. Likewise a rule whose fixed probe is already accepted (``refused_rules``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import schemas
+from conformance.catalog import load_catalog
+from conformance.checks import (
+    NotApplicable,
+    RequestRefused,
+    Violation,
+    auth,
+    errors,
+    message_contents,
+    parameters,
+    response,
+    served_json,
+    short,
+    sse,
+    stream,
+    validation,
+)
+from conformance.exchange import Exchange
+
+Check = Callable[[Exchange], list[Violation]]
+
+
+def _always(body: Any) -> bool:
+    return True
+
+
+def _streamed(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("stream") is True
+
+
+def _not_streamed(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("stream") is not True
+
+
+def _stop_given(body: Any) -> bool:
+    return isinstance(body, dict) and bool(body.get("stop"))
+
+
+def _max_tokens_given(body: Any) -> bool:
+    return isinstance(body, dict) and "max_tokens" in body
+
+
+@dataclass(frozen=True)
+class ExchangeCheck:
+    """A check of the fixed suite, the requirement it proves there, and the requests it fits."""
+
+    requirement: str
+    check: Check
+    applies: Callable[[Any], bool] = _always
+    also: tuple[str, ...] = ()  # further requirements the same check stands for
+
+    @property
+    def label(self) -> str:
+        return "/".join((self.requirement, *self.also))
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} ({self.check.__name__})"
+
+    @property
+    def level(self) -> str:
+        return load_catalog().get(self.requirement).level
+
+
+# --------------------------------------------------- checks that hold for any request of a kind
+
+
+def stop_avoided(exchange: Exchange) -> list[Violation]:
+    """PARAM-003, PARAM-004 and PARAM-006 for any request, JSON or stream: no content contains
+    a stop sequence, whatever the model wrote. (The probes also make sure the model came near
+    one; any request cannot.) One check for both forms, so that a stop mechanism the fixed
+    probes already show broken is left out whole."""
+    if _streamed(exchange.request.body):
+        contents = stream.stream_summary(exchange).contents
+    else:
+        contents = dict(enumerate(message_contents(served_json(exchange))))
+    stop = exchange.request.body.get("stop")
+    sequences = [stop] if isinstance(stop, str) else list(stop or [])
+    return [
+        Violation(
+            f"choice {index}'s content contains the stop sequence {sequence!r}",
+            "content cut before the stop sequence",
+            short(content, 160),
+            exchange.name,
+        )
+        for index, content in contents.items()
+        for sequence in sequences
+        if sequence and sequence in content
+    ]
+
+
+def within_max_tokens(exchange: Exchange) -> list[Violation]:
+    """PARAM-001 and PARAM-007 for any request, JSON or stream: no more text than max_tokens
+    can hold (and, in JSON, usage.completion_tokens within it)."""
+    if not _streamed(exchange.request.body):
+        return parameters.completion_tokens_within_limit(exchange)
+    limit = exchange.request.body["max_tokens"]
+    return [
+        Violation(
+            f"choice {index} streamed {words} words, more than {limit} tokens can hold",
+            f"<= {parameters.word_budget(limit)} words",
+            short(content, 120),
+            exchange.name,
+        )
+        for index, content in stream.stream_summary(exchange).contents.items()
+        if (words := len(content.split())) > parameters.word_budget(limit)
+    ]
+
+
+def deltas_are_text(exchange: Exchange) -> list[Violation]:
+    """STREAM-009 for any request: every delta.content is a string or null (an empty reply is
+    legal for a generated prompt, so the probe's "some text arrived" is left out)."""
+    return [
+        Violation(
+            f"delta.content of choice {index} is not a string",
+            "a string or null",
+            short(choice["delta"]["content"]),
+            exchange.name,
+            event_index,
+        )
+        for event_index, index, choice in stream.stream_summary(exchange).choice_deltas()
+        if isinstance(choice.get("delta"), dict)
+        and choice["delta"].get("content") is not None
+        and not isinstance(choice["delta"]["content"], str)
+    ]
+
+
+_JSON = _not_streamed
+SERVED_CHECKS: tuple[ExchangeCheck, ...] = (
+    ExchangeCheck("AUTH-003", auth.served),
+    ExchangeCheck("RESP-001", response.is_json_document, _JSON),
+    ExchangeCheck("RESP-002", response.matches_schema, _JSON),
+    ExchangeCheck("RESP-003", response.object_is_chat_completion, _JSON),
+    ExchangeCheck("RESP-004", response.created_is_unix_seconds, _JSON),
+    ExchangeCheck("RESP-006", response.choices_not_empty, _JSON),
+    ExchangeCheck("RESP-007", response.choices_indexed, _JSON),
+    ExchangeCheck("RESP-008", response.message_is_assistant_text, _JSON),
+    ExchangeCheck("RESP-009", response.finish_reason_is_documented, _JSON),
+    ExchangeCheck("RESP-010", response.usage_counts, _JSON),
+    ExchangeCheck("RESP-011", response.model_is_named, _JSON),
+    ExchangeCheck("RESP-012", response.usage_adds_up, _JSON),
+    ExchangeCheck("RESP-013", response.labelled_json, _JSON),
+    ExchangeCheck("PARAM-005", parameters.omitted_stream_is_json, _JSON),
+    ExchangeCheck("PARAM-003", stop_avoided, _stop_given, ("PARAM-004", "PARAM-006")),
+    ExchangeCheck("PARAM-001", within_max_tokens, _max_tokens_given, ("PARAM-007",)),
+    ExchangeCheck("STREAM-001", stream.is_event_stream, _streamed),
+    ExchangeCheck("STREAM-002", stream.chunks_match_schema, _streamed),
+    ExchangeCheck("STREAM-003", stream.object_is_chunk, _streamed),
+    ExchangeCheck("STREAM-004", stream.one_id, _streamed),
+    ExchangeCheck("STREAM-005", stream.first_delta_has_role, _streamed),
+    ExchangeCheck("STREAM-006", stream.one_finish_reason, _streamed),
+    ExchangeCheck("STREAM-007", stream.ends_in_time, _streamed),
+    ExchangeCheck("STREAM-008", stream.chunks_carry_created_and_model, _streamed),
+    ExchangeCheck("STREAM-009", deltas_are_text, _streamed),
+    ExchangeCheck("SSE-001", sse.events_are_well_framed, _streamed),
+    ExchangeCheck("SSE-002", sse.ends_with_done, _streamed),
+    ExchangeCheck("SSE-003", sse.nothing_after_done, _streamed),
+)
+ERROR_BODY_CHECKS: tuple[ExchangeCheck, ...] = (
+    ExchangeCheck("ERR-001", errors.has_error_body),
+    ExchangeCheck("ERR-002", errors.error_is_json),
+)
+
+
+def must_checks(checks: Iterable[ExchangeCheck] = SERVED_CHECKS) -> list[ExchangeCheck]:
+    """The checks whose requirement is a MUST: GEN-001 is a MUST and judges with those only."""
+    return [c for c in checks if c.level == "MUST"]
+
+
+# ----------------------------------------------------------------------------- what holds
+
+
+def _fails(check: ExchangeCheck, exchange: Exchange) -> bool:
+    if not check.applies(exchange.request.body):
+        return False
+    try:
+        return bool(check.check(exchange))
+    except (NotApplicable, RequestRefused):  # a refused probe is AUTH-003's or REQ-012's
+        return False
+
+
+def holding(
+    checks: Sequence[ExchangeCheck], baseline: Sequence[Exchange]
+) -> tuple[list[ExchangeCheck], list[ExchangeCheck]]:
+    """(checks that hold on the fixed probes' exchanges, checks that already fail there);
+    a probe the target throttled says nothing either way."""
+    judged = [e for e in baseline if not e.throttled]
+    failing = [c for c in checks if any(_fails(c, e) for e in judged)]
+    return [c for c in checks if c not in failing], failing
+
+
+def judge(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violation] | None:
+    """GEN-001: the violations of every check that fits the request; None when none judged.
+
+    A request that was not served is judged by AUTH-003 alone (every other check needs a
+    served response). Each violation names the requirement whose check found it.
+    """
+    if exchange.status != 200:
+        checks = [c for c in checks if c.check is auth.served]
+    return _apply(checks, exchange)
+
+
+def _apply(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violation] | None:
+    violations: list[Violation] = []
+    judged = False
+    for check in checks:
+        if not check.applies(exchange.request.body):
+            continue
+        try:
+            found = check.check(exchange)
+        except (NotApplicable, RequestRefused):
+            continue
+        judged = True
+        violations += [_named(v, check.label) for v in found]
+    return violations if judged else None
+
+
+def _named(violation: Violation, requirement: str) -> Violation:
+    return dataclasses.replace(violation, message=f"{requirement}: {violation.message}")
+
+
+# ------------------------------------------------------------------- one rule away from valid
+
+
+def broken_rule(body: Any) -> str | None:
+    """The request schema's rule a body breaks, as a key comparable across requests (the
+    schema path of its first error, and the missing property for ``required``)."""
+    problems = sorted(
+        schemas.validator(schemas.REQUEST).iter_errors(body), key=lambda e: list(e.schema_path)
+    )
+    if not problems:
+        return None
+    problem = problems[0]
+    key = "/".join(str(part) for part in problem.schema_path)
+    if problem.validator == "required" and isinstance(problem.instance, dict):
+        missing = [name for name in problem.validator_value if name not in problem.instance]
+        key += ":" + ",".join(missing)
+    return key
+
+
+def refused_rules(baseline: Sequence[Exchange]) -> set[str]:
+    """Rules of the request schema whose fixed probe was not refused (REQ reports those)."""
+    broken = set()
+    for exchange in baseline:
+        if exchange.request.raw_body is not None:
+            continue
+        try:
+            accepted = bool(validation.refused_as_client_error(exchange))
+        except NotApplicable:
+            continue
+        rule = broken_rule(exchange.request.body)
+        if accepted and rule is not None:
+            broken.add(rule)
+    return broken
+
+
+def judge_refusal(exchange: Exchange, known: set[str]) -> list[Violation] | None:
+    """GEN-002/GEN-003: a 4xx, never a 2xx or 5xx; None when the rule's probe already failed
+    or the refusal says nothing about the body (401, 429, ...)."""
+    if broken_rule(exchange.request.body) in known:
+        return None
+    try:
+        return validation.refused_as_client_error(exchange)
+    except NotApplicable:
+        return None
+
+
+def judge_error_body(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violation] | None:
+    """GEN-004: a refusal carries the OpenAI error body as JSON; None when not refused."""
+    return _apply(checks, exchange)

@@ -1,0 +1,470 @@
+"""Generated requests: draw them with Hypothesis, send them through the ExchangeRunner, judge
+them with the pure checks, shrink a failure to a minimal request, show it as a ``curl`` command.
+
+How one property runs (``Generation.check``):
+
+1. Draw the examples without sending anything: the explicit ones first (the schema's edges, or
+   the simplest break of every rule), then the profile's number of random ones, from the run's
+   seed. Failures saved in the example database by an earlier run come first.
+2. Send every example concurrently through the runner, as far as the request budget allows.
+   Each exchange is kept, keyed by its body.
+3. Judge each exchange with the pure checks. If none fails, the property holds: nothing more is
+   sent. This is the common case, and it costs one request per example.
+4. If one fails, Hypothesis runs the property again with the same seed. It replays the examples
+   from step 2 without sending them again, reaches the failure, and shrinks it: each smaller
+   candidate is sent (the only requests a failing property adds). Shrinking stops when the
+   request budget runs out. The smallest failing request is reported with the response that
+   broke the rule.
+
+The database keeps failing examples so that the next run tries them first, whatever its seed.
+It lives where ``GenerationSettings.hypothesis_dir`` says, never in the current directory, and
+one target's failures are kept apart from another's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
+from hypothesis.database import (
+    DirectoryBasedExampleDatabase,
+    ExampleDatabase,
+    ReadOnlyDatabase,
+)
+from hypothesis.errors import Flaky
+from hypothesis.strategies import SearchStrategy
+
+from conformance import strategies
+from conformance.checks import Violation
+from conformance.checks import generated as judges
+from conformance.exchange import Exchange, ExchangeRunner, RequestSpec
+from conformance.profiles import GenerationSettings
+from conformance.report import curl as report_curl
+from conformance.strategies import RequestHints
+
+Judge = Callable[[Any, Exchange], "list[Violation] | None"]  # None: the exchange says nothing
+
+DRAW_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+SHRINK_PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
+
+
+def configure_storage(directory: Path | None) -> None:
+    """Hypothesis keeps caches and its example database under one home directory, by default
+    ``.hypothesis`` in the current directory. Ours is explicit, unless the user chose one."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    if directory is not None and not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        set_hypothesis_home_dir(directory)
+
+
+class _Namespaced(ExampleDatabase):
+    """One directory shared by every target, model and property, each under its own keys."""
+
+    def __init__(self, inner: ExampleDatabase, namespace: str) -> None:
+        super().__init__()
+        self.inner = inner
+        self.prefix = namespace.encode("utf-8") + b"\0"
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.inner.save(self.prefix + key, value)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return self.inner.fetch(self.prefix + key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self.inner.delete(self.prefix + key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.inner.move(self.prefix + src, self.prefix + dest, value)
+
+
+class RequestBudget:
+    """The hard cap on generated requests in one run."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sent = 0
+        self.refused = 0  # requests the budget did not allow
+
+    def take(self) -> bool:
+        if self.sent >= self.limit:
+            self.refused += 1
+            return False
+        self.sent += 1
+        return True
+
+
+@dataclass
+class Finding:
+    """A request that broke the property, the response it got, and what it broke."""
+
+    example: Any
+    exchange: Exchange
+    violations: list[Violation]
+    minimal: bool  # shrunk (or an explicit example, minimal by construction)
+
+
+@dataclass
+class PropertyResult:
+    name: str
+    examples: int = 0  # drawn
+    answered: int = 0  # of them, answered (cached or sent now)
+    judged: int = 0  # of them, judged (the others said nothing about the property)
+    finding: Finding | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        found = {}
+        if self.finding is not None:
+            found = {
+                "minimal": self.finding.minimal,
+                "request": curl_command(self.finding.exchange),
+                "response": response_excerpt(self.finding.exchange),
+            }
+        return {
+            "property": self.name,
+            "examples": self.examples,
+            "answered": self.answered,
+            "judged": self.judged,
+            "failed": self.finding is not None,
+            **found,
+            "notes": self.notes,
+        }
+
+
+class _BudgetSpent(BaseException):
+    """Raised through Hypothesis (which lets BaseException pass) to stop shrinking at once."""
+
+
+class _Falsified(Exception):
+    def __init__(self, value: Any, exchange: Exchange, violations: list[Violation]) -> None:
+        super().__init__(f"{len(violations)} violation(s)")
+        self.value, self.exchange, self.violations = value, exchange, violations
+
+
+class Generation:
+    """The generated half of one run: its seed, budget, database and every exchange so far."""
+
+    def __init__(self, runner: ExchangeRunner, options: GenerationSettings, namespace: str):
+        self.runner = runner
+        self.options = options
+        self.namespace = namespace
+        self.budget = RequestBudget(options.max_requests)
+        self.results: list[PropertyResult] = []
+        self._exchanges: dict[str, Exchange] = {}
+        self._numbers = iter(range(1, 1 << 62))
+        self._database: ExampleDatabase | None = None
+        if options.hypothesis_dir is not None:
+            self._database = DirectoryBasedExampleDatabase(options.hypothesis_dir / "examples")
+
+    # --------------------------------------------------------------------------- the run
+
+    def check(
+        self,
+        name: str,
+        strategy: SearchStrategy[Any],
+        explicit: Sequence[Any],
+        examples: int,
+        judge: Judge,
+        body_of: Callable[[Any], Any] = lambda value: value,
+    ) -> PropertyResult:
+        """Run one property (steps 1 to 4 of the module docstring)."""
+        result = PropertyResult(name)
+        self.results.append(result)
+        database = self._database_for(name)
+        drawn: list[Any] = []
+        self._test(strategy, explicit, examples, drawn.append, DRAW_PHASES, _read_only(database))()
+        result.examples = len(drawn)
+        exchanges = self._send_all(name, [body_of(value) for value in drawn])
+        first: Finding | None = None
+        throttled = 0
+        for value, exchange in zip(drawn, exchanges, strict=True):
+            if exchange is None:
+                continue
+            if exchange.throttled:
+                throttled += 1
+                continue
+            result.answered += 1
+            violations = judge(value, exchange)
+            if violations is None:
+                continue
+            result.judged += 1
+            if violations and first is None:
+                first = Finding(value, exchange, violations, minimal=False)
+        unsent = exchanges.count(None)
+        if unsent:
+            result.notes.append(
+                f"{unsent} of {len(drawn)} examples not sent: request budget reached"
+            )
+        if throttled:
+            result.notes.append(f"{throttled} of {len(drawn)} examples throttled (429/503)")
+        if first is not None:
+            result.finding = self._shrink(
+                name, strategy, explicit, examples, judge, body_of, result.notes
+            )
+            if result.finding is None:
+                result.finding = first
+                result.notes.append("the failure did not recur when replayed, so it is unshrunk")
+        return result
+
+    def _test(
+        self,
+        strategy: SearchStrategy[Any],
+        explicit: Sequence[Any],
+        examples: int,
+        on_example: Callable[[Any], None],
+        phases: tuple[Phase, ...],
+        database: ExampleDatabase | None,
+    ) -> Callable[[], None]:
+        # One function for every phase and property, so Hypothesis gives all of them the same
+        # database key; _Namespaced keeps their examples apart.
+        def generated_request(value: Any) -> None:
+            on_example(value)
+
+        test = given(strategy)(generated_request)
+        for value in reversed(explicit):  # applied last runs first: keep the given order
+            test = example(value)(test)
+        test = seed(self.options.seed)(test)
+        return settings(
+            max_examples=max(1, examples),
+            phases=phases,
+            database=database,
+            deadline=None,  # a slow network is not a failure of the target
+            derandomize=False,
+            report_multiple_bugs=False,
+            print_blob=False,
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),  # the self-tests keep them on
+        )(test)
+
+    def _shrink(
+        self,
+        name: str,
+        strategy: SearchStrategy[Any],
+        explicit: Sequence[Any],
+        examples: int,
+        judge: Judge,
+        body_of: Callable[[Any], Any],
+        notes: list[str],
+    ) -> Finding | None:
+        smallest: list[_Falsified] = []  # Hypothesis only ever moves to smaller failures
+
+        def falsify(value: Any) -> None:
+            exchange = self._exchange(name, body_of(value))
+            if exchange is None:
+                raise _BudgetSpent
+            if exchange.throttled:
+                return  # no verdict: cannot fail
+            violations = judge(value, exchange)
+            if violations:
+                smallest[:] = [_Falsified(value, exchange, violations)]
+                raise smallest[0]
+
+        database = self._database_for(name)
+        test = self._test(strategy, explicit, examples, falsify, SHRINK_PHASES, database)
+        try:
+            test()
+        except _Falsified as falsified:
+            return Finding(falsified.value, falsified.exchange, falsified.violations, True)
+        except _BudgetSpent:
+            if not smallest:
+                return None
+            notes.append("shrinking stopped when the request budget was reached")
+            found = smallest[0]
+            return Finding(found.value, found.exchange, found.violations, minimal=False)
+        except (BaseExceptionGroup, Flaky) as group:
+            falsified = _first_falsified(group)
+            if falsified is not None:
+                return Finding(falsified.value, falsified.exchange, falsified.violations, False)
+            raise
+        return None
+
+    # ----------------------------------------------------------------------- exchanges
+
+    def _database_for(self, name: str) -> ExampleDatabase | None:
+        if self._database is None:
+            return None
+        return _Namespaced(self._database, f"{self.namespace}\0{name}")
+
+    def _send_all(self, name: str, bodies: list[Any]) -> list[Exchange | None]:
+        """Every body's exchange: from earlier properties, or sent now, all at once."""
+        pending: dict[str, Any] = {}
+        for body in bodies:
+            key = _key(body)
+            if key not in self._exchanges and key not in pending and self.budget.take():
+                pending[key] = body
+        requests = [(self._name(name), RequestSpec(body)) for body in pending.values()]
+        for key, exchange in zip(pending, self.runner.run_all(requests), strict=True):
+            self._exchanges[key] = exchange
+        return [self._exchanges.get(_key(body)) for body in bodies]
+
+    def _exchange(self, name: str, body: Any) -> Exchange | None:
+        key = _key(body)
+        if key not in self._exchanges:
+            if not self.budget.take():
+                return None
+            self._exchanges[key] = self.runner.run(self._name(name), RequestSpec(body))
+        return self._exchanges[key]
+
+    def _name(self, name: str) -> str:
+        return f"generated #{next(self._numbers)}"
+
+    def summary(self) -> dict[str, Any]:
+        """What the JSON report and the terminal show about the generated half of the run."""
+        options = self.options
+        return {
+            "profile": options.profile.name,
+            "seed": options.seed,
+            "max_requests": options.max_requests,
+            "requests_sent": self.budget.sent,
+            "budget_reached": self.budget.refused > 0,
+            "max_tokens": options.max_tokens,
+            "example_database": str(options.hypothesis_dir / "examples")
+            if options.hypothesis_dir
+            else None,
+            "properties": [result.summary() for result in self.results],
+        }
+
+
+def _read_only(database: ExampleDatabase | None) -> ExampleDatabase | None:
+    return ReadOnlyDatabase(database) if database is not None else None
+
+
+def _key(body: Any) -> str:
+    return json.dumps(body, sort_keys=True, ensure_ascii=False)
+
+
+def _first_falsified(error: BaseException) -> _Falsified | None:
+    if isinstance(error, _Falsified):
+        return error
+    for inner in getattr(error, "exceptions", ()):
+        found = _first_falsified(inner)
+        if found is not None:
+            return found
+    return None
+
+
+# ------------------------------------------------------------------------- reproduction
+
+
+def curl_command(exchange: Exchange) -> str:
+    """The request as a ready-to-run command: the key is ``$API_KEY``, the body exact bytes."""
+    spec = exchange.request
+    return report_curl.curl_command(
+        exchange.url,
+        spec.method,
+        exchange.request_headers,
+        spec.encoded_body(),
+        stream=spec.wants_stream,
+    )
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """Text safe for a terminal and a report: control, format (bidi), separator and unassigned
+    characters escaped (spaces and, if asked, newlines kept), the rest as is."""
+    kept = " \n" if keep_newlines else " "
+    return "".join(
+        char
+        if char in kept or unicodedata.category(char)[0] not in "CZ"
+        else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+def response_excerpt(exchange: Exchange, limit: int = 400) -> str:
+    if exchange.status is None:
+        return f"no response: {exchange.error}"
+    head = f"HTTP {exchange.status}, Content-Type {exchange.content_type or '(none)'}"
+    body = exchange.body.decode("utf-8", errors="replace")
+    if len(body) > limit:
+        body = body[:limit] + f"... [{len(body) - limit} more characters]"
+    return f"{head}\n{printable(body, keep_newlines=True)}" if body else head
+
+
+def reproduced(finding: Finding) -> list[Violation]:
+    """The finding's violations, the first carrying the request to rerun and what came back."""
+    state = "this minimal request" if finding.minimal else "this failing request (not shrunk)"
+    reproduction = (
+        f"{state}:\n{curl_command(finding.exchange)}\n"
+        f"Response:\n{response_excerpt(finding.exchange)}"
+    )
+    rule = getattr(finding.example, "rule", None)  # a request one rule away names its rule
+    return [
+        Violation(
+            message=printable(violation.message) + (f" (it breaks {rule})" if rule else ""),
+            expected=printable(violation.expected),
+            actual=printable(violation.actual),
+            exchange=violation.exchange,
+            event_index=violation.event_index,
+            reproduction=reproduction if number == 0 else "",
+        )
+        for number, violation in enumerate(finding.violations)
+    ]
+
+
+# ----------------------------------------------------------------------------- properties
+# What the suite's GEN tests run; the self-tests call them the same way.
+
+
+def _hints(generation: Generation, model: str, streams: bool = True) -> RequestHints:
+    return RequestHints((model,), generation.options.max_tokens, streams)
+
+
+def served(generation: Generation, model: str, baseline: Sequence[Exchange]) -> PropertyResult:
+    """GEN-001 over the schema's edges and random valid requests; ``baseline`` holds the fixed
+    probes' served exchanges (checks failing there are left out)."""
+    checks, left_out = judges.holding(judges.must_checks(), baseline)
+    # Streams that never end would cost a whole deadline per generated request: STREAM-007.
+    streams = all(check.requirement != "STREAM-007" for check in left_out)
+    hints = _hints(generation, model, streams)
+    result = generation.check(
+        f"GEN-001 {model}",
+        strategies.valid_requests(hints),
+        strategies.valid_edges(hints),
+        generation.options.profile.valid_examples,
+        judge=lambda body, exchange: judges.judge(checks, exchange),
+    )
+    result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
+    return result
+
+
+def refused(
+    generation: Generation, model: str, baseline: Sequence[Exchange], convention: bool
+) -> PropertyResult:
+    """GEN-002 (documented rules) or GEN-003 (conventions); ``baseline`` holds the fixed invalid
+    probes' exchanges (a rule whose probe was accepted is REQ's to report)."""
+    known = judges.refused_rules(baseline)
+    hints = _hints(generation, model)
+    examples = generation.options.profile.invalid_examples
+    return generation.check(
+        f"{'GEN-003' if convention else 'GEN-002'} {model}",
+        strategies.invalid_requests(hints, convention=convention),
+        strategies.invalid_edges(hints, convention=convention),
+        max(1, examples // 4) if convention else examples,
+        judge=lambda bad, exchange: judges.judge_refusal(exchange, known),
+        body_of=lambda bad: bad.body,
+    )
+
+
+def error_bodies(
+    generation: Generation, model: str, refusals: Sequence[Exchange]
+) -> PropertyResult:
+    """GEN-004 over every rule; ``refusals`` are the fixed probes' refusals."""
+    checks, left_out = judges.holding(judges.ERROR_BODY_CHECKS, refusals)
+    hints = _hints(generation, model)
+    result = generation.check(
+        f"GEN-004 {model}",
+        strategies.invalid_requests(hints),
+        strategies.invalid_edges(hints),
+        max(1, generation.options.profile.invalid_examples // 4),
+        judge=lambda bad, exchange: judges.judge_error_body(checks, exchange),
+        body_of=lambda bad: bad.body,
+    )
+    result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
+    return result

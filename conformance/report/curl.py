@@ -1,0 +1,59 @@
+"""A recorded request as a ``curl`` command a person can paste into a shell to see it again.
+
+The key is never in the command: the record already shows the valid key as ``$API_KEY``, and
+that header is written in double quotes so the shell fills it in from the environment.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+KEY_PLACEHOLDER = "Bearer $API_KEY"
+
+
+def header_name(name: str) -> str:
+    """``content-type`` -> ``Content-Type``: how people write header names."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+def quote_bytes(data: bytes) -> str:
+    """One shell word holding exactly these bytes: quoted as is when it is printable UTF-8, else
+    with bash's ANSI-C quoting, every other byte as \\xHH, so that no control, bidi or line
+    separator character ever reaches a terminal raw (generated requests carry all of them)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable():
+        return shlex.quote(text)
+    escaped = "".join(
+        chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\\'" else f"\\x{b:02x}" for b in data
+    )
+    return f"$'{escaped}'"
+
+
+def curl_command(
+    url: str,
+    method: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    *,
+    stream: bool = False,
+) -> str:
+    """The command, one option per line, continued with backslashes."""
+    first = ["curl", "-sS", "-i"]
+    if stream:
+        first.append("-N")  # print events as they arrive
+    if method != "POST" or body is None:
+        first += ["-X", method]
+    first.append(shlex.quote(url))
+    lines = [" ".join(first)]
+    for name, value in headers.items():
+        shown = f"{header_name(name)}: {value}"
+        if name.lower() == "authorization" and value == KEY_PLACEHOLDER:
+            lines.append(f'-H "{shown}"')  # double quotes: the shell expands $API_KEY
+        else:
+            lines.append(f"-H {shlex.quote(shown)}")
+    if body is not None:
+        lines.append(f"--data-binary {quote_bytes(body)}")
+    return " \\\n  ".join(lines)

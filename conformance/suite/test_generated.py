@@ -1,0 +1,73 @@
+"""GEN: generated requests, derived from schemas/chat-completion.request.json.
+
+The fixed probes find the bugs someone thought of; these find the others. Each test runs one
+property over requests drawn from the schema (conformance/strategies.py), sent and shrunk by
+conformance/generation.py and judged by the suite's own checks (conformance/checks/generated.py).
+A failure shows the minimal request as a curl command, with the response that broke the rule.
+"""
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conformance import generation as properties
+from conformance.generation import Generation, PropertyResult, configure_storage, reproduced
+from conformance.plugin import RequirementFailed, run_info_key
+from conformance.probes import ERROR_PROBES, INVALID_PROBES, PROBES
+from conformance.profiles import generation_from_pytest
+
+SERVED_PROBES = tuple(name for name in PROBES if name not in ERROR_PROBES)
+
+
+@pytest.fixture(scope="module")
+def generation(pytestconfig, settings, target, run_context):
+    options = generation_from_pytest(pytestconfig)
+    with tempfile.TemporaryDirectory(prefix="chat-conformance-") as scratch:
+        configure_storage(options.hypothesis_dir or Path(scratch))
+        switches = ",".join(settings.reference_faults + settings.reference_variations)
+        namespace = f"embedded {switches}" if settings.embedded else target.display_url
+        generation = Generation(run_context.runner, options, namespace)
+        try:
+            yield generation
+        finally:
+            pytestconfig.stash[run_info_key]["generation"] = generation.summary()
+
+
+def expect_property(result: PropertyResult) -> None:
+    """A finding fails the test with its reproduction; nothing judged skips it."""
+    __tracebackhide__ = True
+    if result.finding is not None:
+        raise RequirementFailed(reproduced(result.finding))
+    if not result.judged:
+        pytest.skip(
+            f"{result.name}: no generated exchange could be judged; " + "; ".join(result.notes)
+        )
+
+
+def _exchanges(request, names):
+    return [request.getfixturevalue(name) for name in names]
+
+
+@pytest.mark.usefixtures(*SERVED_PROBES)  # named here so the run plans and prefetches them
+@pytest.mark.requirement("GEN-001")
+def test_schema_valid_requests_are_served(generation, model, request):
+    expect_property(properties.served(generation, model, _exchanges(request, SERVED_PROBES)))
+
+
+@pytest.mark.usefixtures(*INVALID_PROBES)
+@pytest.mark.requirement("GEN-002")
+def test_requests_one_documented_rule_away_are_refused(generation, model, request):
+    baseline = _exchanges(request, INVALID_PROBES)
+    expect_property(properties.refused(generation, model, baseline, convention=False))
+
+
+@pytest.mark.requirement("GEN-003")
+def test_requests_one_conventional_rule_away_are_refused(generation, model):
+    expect_property(properties.refused(generation, model, [], convention=True))
+
+
+@pytest.mark.usefixtures(*ERROR_PROBES)
+@pytest.mark.requirement("GEN-004")
+def test_refused_generated_requests_get_the_error_body(generation, model, request):
+    expect_property(properties.error_bodies(generation, model, _exchanges(request, ERROR_PROBES)))
