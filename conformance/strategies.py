@@ -453,7 +453,8 @@ class SchemaStrategies:
             confusions.append(fractions.filter(_fractional))
         if kind == "boolean":
             confusions.append(st.sampled_from([0, 1, "true", "false", "yes"]))
-        excluded = {kind, "integer"} if kind == "number" else {kind}
+        # A fraction is no integer but may break a bound too: fractions have their own rule.
+        excluded = {"number", "integer"} if kind in ("number", "integer") else {kind}
         values = st.one_of([*confusions, _json_values(exclude=excluded)])
         first = json.dumps(simplest, ensure_ascii=False) if kind != "string" else [simplest]
         return Break(rule, values, first)

@@ -140,4 +140,5 @@ async def _send_stream(reply: StreamReply, send: Send, watch: _Watch) -> None:
             await watch.sleep(item.seconds)
         elif item:
             await send({"type": "http.response.body", "body": item, "more_body": True})
+            await asyncio.sleep(0)  # let the loop see a disconnect and serve other requests
     await send({"type": "http.response.body", "body": b"", "more_body": False})
