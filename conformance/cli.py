@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -43,8 +44,29 @@ def _number(kind: type, minimum: float, inclusive: bool):
 
 
 _positive_int = _number(int, 0, inclusive=False)
-_positive_float = _number(float, 0, inclusive=False)
 _non_negative_int = _number(int, 0, inclusive=True)
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*")
+
+
+def _duration(minimum: float, inclusive: bool):
+    """Seconds from ``300ms``, ``0.3s`` or a bare ``0.3`` (seconds, as before units existed)."""
+
+    def parse(text: str) -> float:
+        match = _DURATION.fullmatch(text)
+        if match is None:
+            raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 300ms, 1.5s, 2)")
+        value = float(match[1]) / (1000.0 if match[2] == "ms" else 1.0)
+        if value < minimum or (value == minimum and not inclusive):
+            bound = f">= {minimum}" if inclusive else f"> {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound} seconds, got {text}")
+        return value
+
+    return parse
+
+
+_positive_duration = _duration(0, inclusive=False)
+_non_negative_duration = _duration(0, inclusive=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", metavar="PATH", help="JSON report (default: REPORTS_DIR/report.json)"
     )
     run.add_argument(
+        "--request-log",
+        metavar="PATH",
+        help="write every request sent, one JSON line each, without the key (default: none)",
+    )
+    run.add_argument(
         "--concurrency",
         type=_positive_int,
         default=None,
@@ -125,21 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_positive_duration,
         default=None,
-        help="deadline for one whole exchange, seconds (default 60)",
+        help="deadline for one whole exchange: 90, 90s, 1500ms (default 60 s)",
     )
     run.add_argument(
         "--read-timeout",
-        type=_positive_float,
+        type=_positive_duration,
         default=None,
-        help="longest silence between bytes, seconds (default 30)",
+        help="longest silence between bytes (default 30 s)",
     )
     run.add_argument(
         "--connect-timeout",
-        type=_positive_float,
+        type=_positive_duration,
         default=10.0,
-        help="seconds to connect (default %(default)s)",
+        help="time to connect (default %(default)s s)",
     )
     run.add_argument(
         "--max-bytes",
@@ -201,10 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--variation", action="append", default=[], help="legal but unusual behaviour (see --list)"
     )
     serve.add_argument(
-        "--latency", type=float, default=0.0, help="seconds before each response starts"
+        "--latency",
+        type=_non_negative_duration,
+        default=0.0,
+        help="time to first byte of every response: 300ms, 0.3s or 0.3 (default 0)",
     )
     serve.add_argument(
-        "--token-interval", type=float, default=0.0, help="seconds between stream events"
+        "--token-interval",
+        type=_non_negative_duration,
+        default=0.0,
+        help="gap between two stream events, e.g. 30ms (default 0)",
     )
     serve.add_argument(
         "--list", action="store_true", help="list the faults and variations and exit"
@@ -294,6 +327,8 @@ def run_command(arguments: argparse.Namespace) -> int:
         os.environ[ENV_BASE_URL] = base_url
     if arguments.ca_bundle:
         args += ["--chat-ca-bundle", arguments.ca_bundle]
+    if arguments.request_log:
+        args += ["--chat-request-log", arguments.request_log]
     for model in models:
         args += ["--chat-model", model]
     for pattern in arguments.only or ():

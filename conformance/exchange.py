@@ -17,7 +17,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -366,6 +366,7 @@ class ExchangeRunner:
         self.target = target
         self.concurrency = max(1, concurrency)
         self.sent = 0
+        self.submitted: list[Future[Exchange | None]] = []  # in order, for the request log
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -384,7 +385,40 @@ class ExchangeRunner:
             return await perform(self._client, self.target, name, spec)
 
     def submit(self, name: str, spec: RequestSpec) -> Future[Exchange]:
-        return asyncio.run_coroutine_threadsafe(self._limited(name, spec), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._limited(name, spec), self._loop)
+        self.submitted.append(future)
+        return future
+
+    def submit_when(
+        self, name: str, spec: RequestSpec, gate: Future[bool]
+    ) -> Future[Exchange | None]:
+        """Send once ``gate`` says True (None, nothing sent, if it says False). Waiting for the
+        gate takes no slot, so other requests go on meanwhile."""
+
+        async def gated() -> Exchange | None:
+            if not await asyncio.wrap_future(gate):
+                return None
+            return await self._limited(name, spec)
+
+        future = asyncio.run_coroutine_threadsafe(gated(), self._loop)
+        self.submitted.append(future)
+        return future
+
+    def when_done(
+        self, futures: Iterable[Future[Exchange]], decide: Callable[[list[Exchange]], bool]
+    ) -> Future[bool]:
+        """A gate: ``decide`` over these exchanges, once they have all ended."""
+        pending = list(futures)
+
+        async def wait() -> bool:
+            return decide([await asyncio.wrap_future(future) for future in pending])
+
+        return asyncio.run_coroutine_threadsafe(wait(), self._loop)
+
+    def completed(self) -> list[Exchange]:
+        """Every finished exchange, in the order it was submitted (not the order it ended)."""
+        finished = [f for f in self.submitted if f.done() and not f.cancelled()]
+        return [f.result() for f in finished if f.exception() is None and f.result() is not None]
 
     def run(self, name: str, spec: RequestSpec) -> Exchange:
         return self.submit(name, spec).result()

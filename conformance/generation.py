@@ -27,6 +27,7 @@ import json
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,8 +149,39 @@ class _Falsified(Exception):
         self.value, self.exchange, self.violations = value, exchange, violations
 
 
+@dataclass(frozen=True)
+class Property:
+    """One generated property: what to draw, how many, how an example becomes a request body,
+    and which bodies wait for a gate (streams, while the fixed probes may show they never end)."""
+
+    name: str
+    strategy: SearchStrategy[Any]
+    explicit: Sequence[Any]
+    examples: int
+    body_of: Callable[[Any], Any] = lambda value: value
+    held: Callable[[Any], bool] = lambda body: False
+
+
+@dataclass
+class _Plan:
+    drawn: list[Any]
+    gate: Future[bool] | None
+
+
+def decided(value: bool) -> Future[bool]:
+    """A gate already open (True) or closed (False)."""
+    future: Future[bool] = Future()
+    future.set_result(value)
+    return future
+
+
 class Generation:
-    """The generated half of one run: its seed, budget, database and every exchange so far."""
+    """The generated half of one run: its seed, budget, database and every exchange so far.
+
+    ``plan`` draws a property's examples and sends them at once, without waiting for anything;
+    ``check`` waits for their answers, judges them and shrinks a failure. The suite plans every
+    property when the run starts, so drawing and sending overlap the fixed probes' exchanges.
+    """
 
     def __init__(self, runner: ExchangeRunner, options: GenerationSettings, namespace: str):
         self.runner = runner
@@ -157,7 +189,9 @@ class Generation:
         self.namespace = namespace
         self.budget = RequestBudget(options.max_requests)
         self.results: list[PropertyResult] = []
-        self._exchanges: dict[str, Exchange] = {}
+        self._plans: dict[str, _Plan] = {}
+        self._exchanges: dict[str, Future[Exchange | None]] = {}  # by body; None: held back
+        self._refunded: set[str] = set()
         self._numbers = iter(range(1, 1 << 62))
         self._database: ExampleDatabase | None = None
         if options.hypothesis_dir is not None:
@@ -165,27 +199,36 @@ class Generation:
 
     # --------------------------------------------------------------------------- the run
 
-    def check(
-        self,
-        name: str,
-        strategy: SearchStrategy[Any],
-        explicit: Sequence[Any],
-        examples: int,
-        judge: Judge,
-        body_of: Callable[[Any], Any] = lambda value: value,
-    ) -> PropertyResult:
-        """Run one property (steps 1 to 4 of the module docstring)."""
-        result = PropertyResult(name)
-        self.results.append(result)
-        database = self._database_for(name)
+    def plan(self, prop: Property, gate: Future[bool] | None = None) -> None:
+        """Steps 1 and 2: draw the examples and send them (bodies ``prop.held`` marks wait for
+        ``gate``, and are not sent if it says False)."""
+        if prop.name in self._plans:
+            return
         drawn: list[Any] = []
-        self._test(strategy, explicit, examples, drawn.append, DRAW_PHASES, _read_only(database))()
-        result.examples = len(drawn)
-        exchanges = self._send_all(name, [body_of(value) for value in drawn])
+        database = _read_only(self._database_for(prop.name))
+        self._test(prop, drawn.append, DRAW_PHASES, database)()
+        self._plans[prop.name] = _Plan(drawn, gate)
+        for value in drawn:
+            self._submit(prop, value, gate)
+
+    def check(
+        self, prop: Property, judge: Judge, gate: Future[bool] | None = None
+    ) -> PropertyResult:
+        """Steps 3 and 4 (and 1 and 2 first, unless ``plan`` ran)."""
+        self.plan(prop, gate)
+        plan = self._plans[prop.name]
+        result = PropertyResult(prop.name, examples=len(plan.drawn))
+        self.results.append(result)
         first: Finding | None = None
-        throttled = 0
-        for value, exchange in zip(drawn, exchanges, strict=True):
+        unsent = held = throttled = 0
+        for value in plan.drawn:
+            future = self._submit(prop, value, plan.gate)  # the planned one, or None
+            exchange = self._resolve(prop, value, future)
+            if future is None:
+                unsent += 1
+                continue
             if exchange is None:
+                held += 1
                 continue
             if exchange.throttled:
                 throttled += 1
@@ -197,17 +240,18 @@ class Generation:
             result.judged += 1
             if violations and first is None:
                 first = Finding(value, exchange, violations, minimal=False)
-        unsent = exchanges.count(None)
+        drawn = len(plan.drawn)
         if unsent:
+            result.notes.append(f"{unsent} of {drawn} examples not sent: request budget reached")
+        if held:
             result.notes.append(
-                f"{unsent} of {len(drawn)} examples not sent: request budget reached"
+                f"{held} of {drawn} examples not sent: streamed requests are left out because "
+                "the fixed probes' streams do not end (STREAM-007)"
             )
         if throttled:
-            result.notes.append(f"{throttled} of {len(drawn)} examples throttled (429/503)")
+            result.notes.append(f"{throttled} of {drawn} examples throttled (429/503)")
         if first is not None:
-            result.finding = self._shrink(
-                name, strategy, explicit, examples, judge, body_of, result.notes
-            )
+            result.finding = self._shrink(prop, plan.gate, judge, result.notes)
             if result.finding is None:
                 result.finding = first
                 result.notes.append("the failure did not recur when replayed, so it is unshrunk")
@@ -215,9 +259,7 @@ class Generation:
 
     def _test(
         self,
-        strategy: SearchStrategy[Any],
-        explicit: Sequence[Any],
-        examples: int,
+        prop: Property,
         on_example: Callable[[Any], None],
         phases: tuple[Phase, ...],
         database: ExampleDatabase | None,
@@ -227,12 +269,12 @@ class Generation:
         def generated_request(value: Any) -> None:
             on_example(value)
 
-        test = given(strategy)(generated_request)
-        for value in reversed(explicit):  # applied last runs first: keep the given order
+        test = given(prop.strategy)(generated_request)
+        for value in reversed(prop.explicit):  # applied last runs first: keep the given order
             test = example(value)(test)
         test = seed(self.options.seed)(test)
         return settings(
-            max_examples=max(1, examples),
+            max_examples=max(1, prop.examples),
             phases=phases,
             database=database,
             deadline=None,  # a slow network is not a failure of the target
@@ -244,30 +286,23 @@ class Generation:
         )(test)
 
     def _shrink(
-        self,
-        name: str,
-        strategy: SearchStrategy[Any],
-        explicit: Sequence[Any],
-        examples: int,
-        judge: Judge,
-        body_of: Callable[[Any], Any],
-        notes: list[str],
+        self, prop: Property, gate: Future[bool] | None, judge: Judge, notes: list[str]
     ) -> Finding | None:
         smallest: list[_Falsified] = []  # Hypothesis only ever moves to smaller failures
 
         def falsify(value: Any) -> None:
-            exchange = self._exchange(name, body_of(value))
-            if exchange is None:
+            future = self._submit(prop, value, gate)
+            if future is None:
                 raise _BudgetSpent
-            if exchange.throttled:
-                return  # no verdict: cannot fail
+            exchange = self._resolve(prop, value, future)
+            if exchange is None or exchange.throttled:
+                return  # held back or throttled: no verdict, cannot fail
             violations = judge(value, exchange)
             if violations:
                 smallest[:] = [_Falsified(value, exchange, violations)]
                 raise smallest[0]
 
-        database = self._database_for(name)
-        test = self._test(strategy, explicit, examples, falsify, SHRINK_PHASES, database)
+        test = self._test(prop, falsify, SHRINK_PHASES, self._database_for(prop.name))
         try:
             test()
         except _Falsified as falsified:
@@ -292,28 +327,34 @@ class Generation:
             return None
         return _Namespaced(self._database, f"{self.namespace}\0{name}")
 
-    def _send_all(self, name: str, bodies: list[Any]) -> list[Exchange | None]:
-        """Every body's exchange: from earlier properties, or sent now, all at once."""
-        pending: dict[str, Any] = {}
-        for body in bodies:
-            key = _key(body)
-            if key not in self._exchanges and key not in pending and self.budget.take():
-                pending[key] = body
-        requests = [(self._name(name), RequestSpec(body)) for body in pending.values()]
-        for key, exchange in zip(pending, self.runner.run_all(requests), strict=True):
-            self._exchanges[key] = exchange
-        return [self._exchanges.get(_key(body)) for body in bodies]
-
-    def _exchange(self, name: str, body: Any) -> Exchange | None:
+    def _submit(
+        self, prop: Property, value: Any, gate: Future[bool] | None
+    ) -> Future[Exchange | None] | None:
+        """The exchange of this example's body: sent once per run whichever property drew it
+        (None: the budget did not allow it)."""
+        body = prop.body_of(value)
         key = _key(body)
         if key not in self._exchanges:
             if not self.budget.take():
                 return None
-            self._exchanges[key] = self.runner.run(self._name(name), RequestSpec(body))
+            name, spec = f"generated #{next(self._numbers)}", RequestSpec(body)
+            if gate is not None and prop.held(body):
+                self._exchanges[key] = self.runner.submit_when(name, spec, gate)
+            else:
+                self._exchanges[key] = self.runner.submit(name, spec)
         return self._exchanges[key]
 
-    def _name(self, name: str) -> str:
-        return f"generated #{next(self._numbers)}"
+    def _resolve(
+        self, prop: Property, value: Any, future: Future[Exchange | None] | None
+    ) -> Exchange | None:
+        if future is None:
+            return None
+        exchange = future.result()
+        key = _key(prop.body_of(value))
+        if exchange is None and key not in self._refunded:  # held back: it cost nothing
+            self._refunded.add(key)
+            self.budget.sent -= 1
+        return exchange
 
     def summary(self) -> dict[str, Any]:
         """What the JSON report and the terminal show about the generated half of the run."""
@@ -412,23 +453,87 @@ def reproduced(finding: Finding) -> list[Violation]:
 # What the suite's GEN tests run; the self-tests call them the same way.
 
 
-def _hints(generation: Generation, model: str, streams: bool = True) -> RequestHints:
-    return RequestHints((model,), generation.options.max_tokens, streams)
+def _hints(generation: Generation, model: str) -> RequestHints:
+    return RequestHints((model,), generation.options.max_tokens)
+
+
+def _is_stream(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("stream") is True
+
+
+def _invalid_body(bad: Any) -> Any:
+    return bad.body
+
+
+def served_property(generation: Generation, model: str) -> Property:
+    hints = _hints(generation, model)
+    return Property(
+        f"GEN-001 {model}",
+        strategies.valid_requests(hints),
+        strategies.valid_edges(hints),
+        generation.options.profile.valid_examples,
+        # A stream that never ends costs a whole deadline per request: streamed examples wait
+        # until the fixed probes show that streams end (streams_end).
+        held=_is_stream,
+    )
+
+
+def refused_property(generation: Generation, model: str, convention: bool) -> Property:
+    hints = _hints(generation, model)
+    examples = generation.options.profile.invalid_examples
+    return Property(
+        f"{'GEN-003' if convention else 'GEN-002'} {model}",
+        strategies.invalid_requests(hints, convention=convention),
+        strategies.invalid_edges(hints, convention=convention),
+        max(1, examples // 4) if convention else examples,
+        body_of=_invalid_body,
+    )
+
+
+def error_body_property(generation: Generation, model: str) -> Property:
+    hints = _hints(generation, model)
+    return Property(
+        f"GEN-004 {model}",
+        strategies.invalid_requests(hints),
+        strategies.invalid_edges(hints),
+        max(1, generation.options.profile.invalid_examples // 4),
+        body_of=_invalid_body,
+    )
+
+
+PROPERTIES: dict[str, Callable[[Generation, str], Property]] = {
+    "GEN-001": served_property,
+    "GEN-002": lambda generation, model: refused_property(generation, model, convention=False),
+    "GEN-003": lambda generation, model: refused_property(generation, model, convention=True),
+    "GEN-004": error_body_property,
+}
+
+
+def streams_end(served_probes: Sequence[Exchange]) -> bool:
+    """Whether generated streamed requests are worth sending: STREAM-007 holds on the fixed
+    probes (a target whose streams never end would cost a whole deadline per request)."""
+    _, left_out = judges.holding(judges.must_checks(), served_probes)
+    return _streams_end(left_out)
+
+
+def _streams_end(left_out: Iterable[judges.ExchangeCheck]) -> bool:
+    return all(check.requirement != "STREAM-007" for check in left_out)
+
+
+def plan(generation: Generation, requirement: str, model: str, gate: Future[bool]) -> None:
+    """Draw and send one GEN requirement's examples now; its test judges them later.
+    ``gate`` resolves to ``streams_end`` of the fixed probes."""
+    generation.plan(PROPERTIES[requirement](generation, model), gate)
 
 
 def served(generation: Generation, model: str, baseline: Sequence[Exchange]) -> PropertyResult:
     """GEN-001 over the schema's edges and random valid requests; ``baseline`` holds the fixed
     probes' served exchanges (checks failing there are left out)."""
     checks, left_out = judges.holding(judges.must_checks(), baseline)
-    # Streams that never end would cost a whole deadline per generated request: STREAM-007.
-    streams = all(check.requirement != "STREAM-007" for check in left_out)
-    hints = _hints(generation, model, streams)
     result = generation.check(
-        f"GEN-001 {model}",
-        strategies.valid_requests(hints),
-        strategies.valid_edges(hints),
-        generation.options.profile.valid_examples,
+        served_property(generation, model),
         judge=lambda body, exchange: judges.judge(checks, exchange),
+        gate=decided(_streams_end(left_out)),
     )
     result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
     return result
@@ -440,15 +545,9 @@ def refused(
     """GEN-002 (documented rules) or GEN-003 (conventions); ``baseline`` holds the fixed invalid
     probes' exchanges (a rule whose probe was accepted is REQ's to report)."""
     known = judges.refused_rules(baseline)
-    hints = _hints(generation, model)
-    examples = generation.options.profile.invalid_examples
     return generation.check(
-        f"{'GEN-003' if convention else 'GEN-002'} {model}",
-        strategies.invalid_requests(hints, convention=convention),
-        strategies.invalid_edges(hints, convention=convention),
-        max(1, examples // 4) if convention else examples,
+        refused_property(generation, model, convention),
         judge=lambda bad, exchange: judges.judge_refusal(exchange, known),
-        body_of=lambda bad: bad.body,
     )
 
 
@@ -457,14 +556,9 @@ def error_bodies(
 ) -> PropertyResult:
     """GEN-004 over every rule; ``refusals`` are the fixed probes' refusals."""
     checks, left_out = judges.holding(judges.ERROR_BODY_CHECKS, refusals)
-    hints = _hints(generation, model)
     result = generation.check(
-        f"GEN-004 {model}",
-        strategies.invalid_requests(hints),
-        strategies.invalid_edges(hints),
-        max(1, generation.options.profile.invalid_examples // 4),
+        error_body_property(generation, model),
         judge=lambda bad, exchange: judges.judge_error_body(checks, exchange),
-        body_of=lambda bad: bad.body,
     )
     result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
     return result

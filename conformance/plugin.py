@@ -57,6 +57,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--chat-json", default=None, metavar="PATH", help="write the JSON compliance report here"
     )
     group.addoption(
+        "--chat-request-log",
+        default=None,
+        metavar="PATH",
+        help="write every request sent (JSON lines, no key) here",
+    )
+    group.addoption(
         "--chat-concurrency",
         type=int,
         default=None,

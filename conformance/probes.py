@@ -194,3 +194,4 @@ for _name, _requirement, _purpose, _body in (
     invalid(_name, _requirement, _purpose, _body)
 
 ERROR_PROBES: tuple[str, ...] = ("auth_missing", "auth_invalid", *INVALID_PROBES)
+SERVED_PROBES: tuple[str, ...] = tuple(name for name in PROBES if name not in ERROR_PROBES)

@@ -33,6 +33,7 @@ class Settings:
     concurrency: int = DEFAULT_CONCURRENCY
     limits: Limits = field(default_factory=Limits)
     json_path: str | None = None
+    request_log: str | None = None  # JSON lines of every request sent
     ca_bundle: str | None = None  # TLS is always verified; this adds a trusted CA bundle
     reference_faults: tuple[str, ...] = ()  # for the embedded server only
     reference_variations: tuple[str, ...] = ()
@@ -64,6 +65,7 @@ def settings_from_pytest(config) -> Settings:
         concurrency=option.chat_concurrency or env_concurrency(),
         limits=limits,
         json_path=option.chat_json,
+        request_log=option.chat_request_log,
         ca_bundle=option.chat_ca_bundle,
         reference_faults=tuple(option.chat_reference_fault or ()),
         reference_variations=tuple(option.chat_reference_variation or ()),

@@ -100,3 +100,28 @@ def test_help_is_fast_to_import():
     heavy = ("httpx", "pytest", "jsonschema", "uvicorn", "hypothesis")
     imported = {line.split("|")[-1].strip().split(".")[0] for line in completed.stderr.splitlines()}
     assert not imported & set(heavy)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("300ms", 0.3), ("0.3s", 0.3), ("0.3", 0.3), ("2", 2.0), (" 30 ms ", 0.03), (".5s", 0.5)],
+)
+def test_durations_take_units(text, seconds):
+    from conformance.cli import build_parser
+
+    parsed = build_parser().parse_args(["serve", "--latency", text, "--token-interval", text])
+    assert parsed.latency == pytest.approx(seconds)
+    assert parsed.token_interval == pytest.approx(seconds)
+    assert build_parser().parse_args(["run", "--timeout", text]).timeout == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["fast", "3min", "-1", "1e3", "ms"])
+def test_a_bad_duration_is_one_line_and_exit_2(text, capsys):
+    assert _exit_code(["serve", "--latency", text]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "--latency" in error and len(error.splitlines()) == 1
+
+
+def test_a_zero_timeout_is_refused(capsys):
+    assert _exit_code(["run", "--timeout", "0ms"]) == 2
+    assert "must be > 0" in capsys.readouterr().err

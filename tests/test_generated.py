@@ -173,3 +173,26 @@ def test_a_run_leaves_no_hypothesis_directory_behind(tmp_path):
     assert report["seed"] == 42 and report["generation"]["seed"] == 42
     assert report["generation"]["profile"] == "quick"
     assert "seed 42 (--seed 42 replays them)" in completed.stdout
+
+
+def test_streams_that_never_end_hold_back_generated_streams(tmp_path):
+    """Generated requests are sent when the run starts, but streamed ones wait for the fixed
+    probes: if those streams never end, none is sent (each would cost a whole deadline)."""
+    log = tmp_path / "requests.jsonl"
+    command = [sys.executable, "-m", "conformance.cli", "run", "--only", "GEN-001"]
+    command += ["--reference-fault", "stream-forever", "--timeout", "2", "--read-timeout", "1"]
+    command += ["--reports-dir", str(tmp_path), "--request-log", str(log), "--seed", "3"]
+    started = time.monotonic()
+    completed = subprocess.run(
+        [*command, "--profile", "quick", "--", "-q"], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-2000:]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    generated = [r for r in records if r["name"].startswith("generated")]
+    assert generated and not any(r["stream"] for r in generated)
+    assert any(r["stream"] for r in records if not r["name"].startswith("generated"))
+    report = json.loads((tmp_path / "report.json").read_text())
+    (served_property,) = report["generation"]["properties"]
+    assert any("STREAM-007" in note for note in served_property["notes"])
+    assert report["generation"]["requests_sent"] == len(generated)
+    assert time.monotonic() - started < 60

@@ -26,6 +26,7 @@ from conformance.catalog import load_catalog
 from conformance.cli import main
 from conformance.config_file import ConfigError, find_config, load_config
 from conformance.exchange import RequestSpec
+from conformance.report import request_log
 from conformance.report.baseline import (
     BaselineError,
     KnownFailure,
@@ -668,3 +669,22 @@ def test_html_report_renders_in_a_real_browser(suite, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1400, 2000)
     assert len(data) > 50_000  # a blank page compresses to a few kilobytes
+
+
+def test_the_request_log_replays_exactly_what_the_run_sent(tmp_path):
+    """One line per request in submission order, the exact body bytes, the key never."""
+    log = tmp_path / "requests.jsonl"
+    code = main(["run", "--only", "REQ", "--reports-dir", str(tmp_path), "--request-log", str(log)])
+    assert code == 0
+    records = request_log.read(log)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(records) == report["requests_sent"] > 0
+    assert [r["n"] for r in records] == list(range(1, len(records) + 1))
+    assert {r["auth"] for r in records} == {"valid"}
+    malformed = [r for r in records if "raw_body_base64" in r]
+    assert malformed and all(r["status"] == 400 for r in malformed)
+    for record in records:
+        body = request_log.request_body(record)
+        if "body" in record:
+            assert body == RequestSpec(body=record["body"]).encoded_body()
+    assert "sk-embedded-" not in log.read_text()

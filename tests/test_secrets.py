@@ -2,8 +2,8 @@
 
 A reference server with the ``echo-key`` variation puts the Authorization header into error
 messages, a response header and an extra field of every body and chunk; a second secret rides in
-the base URL's query string. A full CLI run must then leave neither in any report, the terminal
-output or the error stream.
+the base URL's query string. A full CLI run must then leave neither in any report, the request
+log, the terminal output or the error stream.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ def test_an_echoed_key_appears_in_no_artifact(tmp_path):
                 sys.executable, "-m", "conformance.cli", "run",
                 "--base-url", f"{server.base_url}?api_key={URL_SECRET}",
                 "--model", "echo", "--reports-dir", str(tmp_path / "reports"),
+                "--request-log", str(tmp_path / "reports" / "requests.jsonl"),
                 "--", "-v", "--showlocals",
             ],
             capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120,
         )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-3000:]
     artifacts = {path.name: path.read_text("utf-8") for path in (tmp_path / "reports").iterdir()}
-    assert {"report.html", "report.json", "junit.xml"} <= set(artifacts)
+    assert {"report.html", "report.json", "junit.xml", "requests.jsonl"} <= set(artifacts)
     artifacts |= {"stdout": completed.stdout, "stderr": completed.stderr}
     for name, text in artifacts.items():
         assert KEY not in text, f"the key leaked into {name}"

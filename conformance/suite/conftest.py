@@ -8,18 +8,27 @@ Without ``--base-url`` the suite starts the embedded reference server and tests 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conformance.exchange import Exchange, ExchangeRunner, Target
 from conformance.plugin import run_info_key
-from conformance.probes import PROBES
+from conformance.probes import PROBES, SERVED_PROBES
+from conformance.report import request_log
 from conformance.settings import Settings, settings_from_pytest
 
-_plan_key = pytest.StashKey[set]()
+if TYPE_CHECKING:  # Hypothesis is imported only by runs that generate requests
+    from conformance.generation import Generation
+
+_plan_key = pytest.StashKey[set]()  # (probe, model) pairs the collected tests need
+_generated_key = pytest.StashKey[set]()  # (GEN requirement, model) pairs collected
 
 
 class RunContext:
@@ -29,6 +38,7 @@ class RunContext:
         self.runner = runner
         self.models = models
         self._futures: dict[tuple[str, str], Future[Exchange]] = {}
+        self.generation: Generation | None = None  # set when GEN tests are collected
 
     def prefetch(self, plan: set[tuple[str, str]]) -> None:
         for probe, model in sorted(plan):  # a stable order keeps runs comparable
@@ -42,6 +52,21 @@ class RunContext:
 
     def exchange(self, probe: str, model: str) -> Exchange:
         return self._submit(probe, model).result()
+
+    def plan_generated(self, generation: Generation, planned: set[tuple[str, str]]) -> None:
+        """Draw and send every collected GEN property's examples now, behind the fixed probes
+        and while they are in flight; a model's streamed examples wait for its fixed probes
+        (``streams_end``). A property that cannot be planned is left to its test to report."""
+        from conformance import generation as properties
+
+        self.generation = generation
+        gates: dict[str, Future[bool]] = {}
+        for requirement, model in sorted(planned):
+            if model not in gates:
+                futures = [self._submit(probe, model) for probe in SERVED_PROBES]
+                gates[model] = self.runner.when_done(futures, properties.streams_end)
+            with contextlib.suppress(Exception):
+                properties.plan(generation, requirement, model, gates[model])
 
     def throttled(self) -> list[str]:
         """Probes the target kept answering with 429/503 after every retry."""
@@ -68,14 +93,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    plan = set()
+    plan, generated = set(), set()
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         model = callspec.params.get("model") if callspec else None
         if model is None:
             continue
         plan |= {(name, model) for name in item.fixturenames if name in PROBES}
+        marker = item.get_closest_marker("requirement")
+        if marker and marker.args and str(marker.args[0]).startswith("GEN-"):
+            generated.add((marker.args[0], model))
     session.config.stash[_plan_key] = plan
+    session.config.stash[_generated_key] = generated
 
 
 @pytest.fixture(scope="session")
@@ -111,12 +140,41 @@ def run_context(
     context.prefetch(pytestconfig.stash.get(_plan_key, set()))
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
-    try:
-        yield context
-    finally:
-        info["requests_sent"] = runner.sent
-        info["throttled"] = context.throttled()
-        runner.close()
+    with contextlib.ExitStack() as cleanup:
+        generated = pytestconfig.stash.get(_generated_key, set())
+        if generated:
+            generation = _generation(pytestconfig, settings, target, runner, cleanup)
+            context.plan_generated(generation, generated)
+        try:
+            yield context
+        finally:
+            info["requests_sent"] = runner.sent
+            info["throttled"] = context.throttled()
+            if context.generation is not None:
+                info["generation"] = context.generation.summary()
+            runner.close()
+            if settings.request_log:
+                request_log.write(settings.request_log, runner.completed())
+
+
+def _generation(
+    config: pytest.Config,
+    settings: Settings,
+    target: Target,
+    runner: ExchangeRunner,
+    cleanup: contextlib.ExitStack,
+) -> Generation:
+    from conformance.generation import Generation, configure_storage
+    from conformance.profiles import generation_from_pytest
+
+    options = generation_from_pytest(config)
+    scratch = options.hypothesis_dir
+    if scratch is None:  # no database: Hypothesis's caches still need a home, not the cwd
+        scratch = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="chat-conf-")))
+    configure_storage(scratch)
+    switches = ",".join(settings.reference_faults + settings.reference_variations)
+    namespace = f"embedded {switches}" if settings.embedded else target.display_url
+    return Generation(runner, options, namespace)
 
 
 def _probe_fixture(name: str):

@@ -6,32 +6,19 @@ conformance/generation.py and judged by the suite's own checks (conformance/chec
 A failure shows the minimal request as a curl command, with the response that broke the rule.
 """
 
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from conformance import generation as properties
-from conformance.generation import Generation, PropertyResult, configure_storage, reproduced
-from conformance.plugin import RequirementFailed, run_info_key
-from conformance.probes import ERROR_PROBES, INVALID_PROBES, PROBES
-from conformance.profiles import generation_from_pytest
-
-SERVED_PROBES = tuple(name for name in PROBES if name not in ERROR_PROBES)
+from conformance.generation import Generation, PropertyResult, reproduced
+from conformance.plugin import RequirementFailed
+from conformance.probes import ERROR_PROBES, INVALID_PROBES, SERVED_PROBES
 
 
-@pytest.fixture(scope="module")
-def generation(pytestconfig, settings, target, run_context):
-    options = generation_from_pytest(pytestconfig)
-    with tempfile.TemporaryDirectory(prefix="chat-conformance-") as scratch:
-        configure_storage(options.hypothesis_dir or Path(scratch))
-        switches = ",".join(settings.reference_faults + settings.reference_variations)
-        namespace = f"embedded {switches}" if settings.embedded else target.display_url
-        generation = Generation(run_context.runner, options, namespace)
-        try:
-            yield generation
-        finally:
-            pytestconfig.stash[run_info_key]["generation"] = generation.summary()
+@pytest.fixture
+def generation(run_context) -> Generation:
+    """The run's generation: its properties were drawn and sent when the run started."""
+    assert run_context.generation is not None, "GEN tests collected but not planned"
+    return run_context.generation
 
 
 def expect_property(result: PropertyResult) -> None:
