@@ -55,6 +55,23 @@ DRAW_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 SHRINK_PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
 
 
+def _ignore_local_constants() -> None:
+    """Same seed, same requests. Hypothesis mixes string and number constants found in "local"
+    modules (not installed in site-packages) into what it draws, read from whichever modules are
+    imported at that moment: the requests would then depend on an editable install and on import
+    order. Hypothesis has no setting for it, so its collector is replaced by an empty one."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without the feature
+        return
+    if hasattr(providers, "Constants") and callable(getattr(providers, "_get_local_constants", 0)):
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+
+
+_ignore_local_constants()
+
+
 def configure_storage(directory: Path | None) -> None:
     """Hypothesis keeps caches and its example database under one home directory, by default
     ``.hypothesis`` in the current directory. Ours is explicit, unless the user chose one."""

@@ -165,6 +165,18 @@ class Slow(Behaviour):
         return max(super().token_interval, 0.05)
 
 
+@variation("jitter", "Each response starts after a random extra 0 to 0.15 s: answers overtake.")
+class Jitter(Behaviour):
+    """Real targets answer out of order; the suite's results must not depend on that order."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__(config)
+        self._rng = random.Random(config.seed)
+
+    def start_delay(self, reply: Reply | StreamReply) -> float:
+        return super().start_delay(reply) + self._rng.uniform(0.0, 0.15)
+
+
 @variation("usage-null-chunks", 'Every stream chunk carries `"usage": null`.')
 class UsageNullChunks(Behaviour):
     def chunk(self, completion: Completion, step: StreamStep) -> dict:
