@@ -336,6 +336,13 @@ def _redact_exchange(exchange: Exchange, secrets: tuple[str, ...]) -> None:
         exchange.error = redact(exchange.error, *secrets)
 
 
+async def _cancel_pending() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def new_client(target: Target, concurrency: int) -> httpx.AsyncClient:
     limits = target.limits
     timeout = httpx.Timeout(
@@ -366,7 +373,7 @@ class ExchangeRunner:
         self.target = target
         self.concurrency = max(1, concurrency)
         self.sent = 0
-        self.submitted: list[Future[Exchange | None]] = []  # in order, for the request log
+        self.submitted: list[Future[Any]] = []  # exchanges, in submission order: the request log
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -390,13 +397,22 @@ class ExchangeRunner:
         return future
 
     def submit_when(
-        self, name: str, spec: RequestSpec, gate: Future[bool]
+        self,
+        name: str,
+        spec: RequestSpec,
+        gate: Future[bool],
+        on_held: Callable[[], None] = lambda: None,
     ) -> Future[Exchange | None]:
-        """Send once ``gate`` says True (None, nothing sent, if it says False). Waiting for the
-        gate takes no slot, so other requests go on meanwhile."""
+        """Send once ``gate`` says True; if it says False (or fails), send nothing, call
+        ``on_held`` and answer None. Waiting for the gate takes no slot."""
 
         async def gated() -> Exchange | None:
-            if not await asyncio.wrap_future(gate):
+            try:
+                is_open = await asyncio.wrap_future(gate)
+            except Exception:  # a gate that cannot decide stays closed
+                is_open = False
+            if not is_open:
+                on_held()
                 return None
             return await self._limited(name, spec)
 
@@ -407,11 +423,13 @@ class ExchangeRunner:
     def when_done(
         self, futures: Iterable[Future[Exchange]], decide: Callable[[list[Exchange]], bool]
     ) -> Future[bool]:
-        """A gate: ``decide`` over these exchanges, once they have all ended."""
+        """A gate: ``decide`` over these exchanges once they have all ended, off the event loop
+        (judging takes CPU time that would otherwise delay every exchange in flight)."""
         pending = list(futures)
 
         async def wait() -> bool:
-            return decide([await asyncio.wrap_future(future) for future in pending])
+            exchanges = [await asyncio.wrap_future(future) for future in pending]
+            return await asyncio.get_running_loop().run_in_executor(None, decide, exchanges)
 
         return asyncio.run_coroutine_threadsafe(wait(), self._loop)
 
@@ -428,8 +446,10 @@ class ExchangeRunner:
         return [f.result() for f in futures]
 
     def close(self) -> None:
+        """Cancel what is still queued or in flight (a run stopped early by ``-x``), then close."""
         if self._loop.is_closed():
             return
+        self._call(_cancel_pending())
         self._call(self._client.aclose())
         self._call(self._loop.shutdown_asyncgens())  # streams abandoned at a bound
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -103,19 +104,26 @@ class _Namespaced(ExampleDatabase):
 
 
 class RequestBudget:
-    """The hard cap on generated requests in one run."""
+    """The hard cap on generated requests in one run. A request held back by a gate gives its
+    place back from the exchange thread, hence the lock."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.sent = 0
         self.refused = 0  # requests the budget did not allow
+        self._lock = threading.Lock()
 
     def take(self) -> bool:
-        if self.sent >= self.limit:
-            self.refused += 1
-            return False
-        self.sent += 1
-        return True
+        with self._lock:
+            if self.sent >= self.limit:
+                self.refused += 1
+                return False
+            self.sent += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.sent -= 1
 
 
 @dataclass
@@ -176,16 +184,18 @@ class Property:
     explicit: Sequence[Any]
     examples: int
     body_of: Callable[[Any], Any] = lambda value: value
-    held: Callable[[Any], bool] = lambda body: False
+    held: Callable[[Any], bool] | None = None  # None: nothing waits
 
 
 @dataclass
 class _Plan:
     drawn: list[Any]
     gate: Future[bool] | None
+    exchanges: list[Future[Exchange | None] | None]  # None: not sent (budget, or held for now)
+    held_sent: bool = False
 
 
-def decided(value: bool) -> Future[bool]:
+def _decided(value: bool) -> Future[bool]:
     """A gate already open (True) or closed (False)."""
     future: Future[bool] = Future()
     future.set_result(value)
@@ -207,8 +217,9 @@ class Generation:
         self.budget = RequestBudget(options.max_requests)
         self.results: list[PropertyResult] = []
         self._plans: dict[str, _Plan] = {}
+        self._properties: dict[str, Property] = {}
+        self._failed: dict[str, Exception] = {}  # planning errors, for the property's test
         self._exchanges: dict[str, Future[Exchange | None]] = {}  # by body; None: held back
-        self._refunded: set[str] = set()
         self._numbers = iter(range(1, 1 << 62))
         self._database: ExampleDatabase | None = None
         if options.hypothesis_dir is not None:
@@ -217,33 +228,57 @@ class Generation:
     # --------------------------------------------------------------------------- the run
 
     def plan(self, prop: Property, gate: Future[bool] | None = None) -> None:
-        """Steps 1 and 2: draw the examples and send them (bodies ``prop.held`` marks wait for
-        ``gate``, and are not sent if it says False)."""
+        """Steps 1 and 2: draw the examples and send them, except those ``prop.held`` marks:
+        they wait for ``send_held``, then for ``gate`` (and are not sent if it says False)."""
         if prop.name in self._plans:
             return
         drawn: list[Any] = []
         database = _read_only(self._database_for(prop.name))
         self._test(prop, drawn.append, DRAW_PHASES, database)()
-        self._plans[prop.name] = _Plan(drawn, gate)
-        for value in drawn:
-            self._submit(prop, value, gate)
+        plan = _Plan(drawn, gate, [None] * len(drawn))
+        self._properties[prop.name] = prop
+        for index, value in enumerate(drawn):
+            if not self._held(prop, plan, value):
+                plan.exchanges[index] = self._submit(prop, value, None)
+        self._plans[prop.name] = plan
+
+    def plan_ahead(self, prop: Property, gate: Future[bool] | None) -> None:
+        """``plan`` for a test that runs later: an error is kept for that test to raise."""
+        try:
+            self.plan(prop, gate)
+        except Exception as error:  # reported by the property's own test
+            self._failed[prop.name] = error
+
+    def send_held(self) -> None:
+        """Send (behind their gates) the held examples of every plan so far: after every
+        property's other examples, so that the budget goes first to requests sure to be sent."""
+        for name, plan in self._plans.items():
+            if plan.held_sent:
+                continue
+            plan.held_sent = True
+            prop = self._properties[name]
+            for index, value in enumerate(plan.drawn):
+                if self._held(prop, plan, value):
+                    plan.exchanges[index] = self._submit(prop, value, plan.gate)
 
     def check(
         self, prop: Property, judge: Judge, gate: Future[bool] | None = None
     ) -> PropertyResult:
         """Steps 3 and 4 (and 1 and 2 first, unless ``plan`` ran)."""
+        if prop.name in self._failed:
+            raise self._failed.pop(prop.name)
         self.plan(prop, gate)
+        self.send_held()
         plan = self._plans[prop.name]
         result = PropertyResult(prop.name, examples=len(plan.drawn))
         self.results.append(result)
         first: Finding | None = None
         unsent = held = throttled = 0
-        for value in plan.drawn:
-            future = self._submit(prop, value, plan.gate)  # the planned one, or None
-            exchange = self._resolve(prop, value, future)
+        for value, future in zip(plan.drawn, plan.exchanges, strict=True):
             if future is None:
                 unsent += 1
                 continue
+            exchange = future.result()
             if exchange is None:
                 held += 1
                 continue
@@ -311,7 +346,7 @@ class Generation:
             future = self._submit(prop, value, gate)
             if future is None:
                 raise _BudgetSpent
-            exchange = self._resolve(prop, value, future)
+            exchange = future.result()
             if exchange is None or exchange.throttled:
                 return  # held back or throttled: no verdict, cannot fail
             violations = judge(value, exchange)
@@ -344,34 +379,26 @@ class Generation:
             return None
         return _Namespaced(self._database, f"{self.namespace}\0{name}")
 
+    def _held(self, prop: Property, plan: _Plan, value: Any) -> bool:
+        return plan.gate is not None and prop.held is not None and prop.held(prop.body_of(value))
+
     def _submit(
         self, prop: Property, value: Any, gate: Future[bool] | None
     ) -> Future[Exchange | None] | None:
-        """The exchange of this example's body: sent once per run whichever property drew it
-        (None: the budget did not allow it)."""
+        """The exchange of this example's body: sent once per run whichever property drew it,
+        behind ``gate`` if the property holds it (None: the budget did not allow it)."""
         body = prop.body_of(value)
         key = _key(body)
         if key not in self._exchanges:
             if not self.budget.take():
                 return None
             name, spec = f"generated #{next(self._numbers)}", RequestSpec(body)
-            if gate is not None and prop.held(body):
-                self._exchanges[key] = self.runner.submit_when(name, spec, gate)
+            if gate is not None and prop.held is not None and prop.held(body):
+                future = self.runner.submit_when(name, spec, gate, self.budget.give_back)
             else:
-                self._exchanges[key] = self.runner.submit(name, spec)
+                future = self.runner.submit(name, spec)
+            self._exchanges[key] = future
         return self._exchanges[key]
-
-    def _resolve(
-        self, prop: Property, value: Any, future: Future[Exchange | None] | None
-    ) -> Exchange | None:
-        if future is None:
-            return None
-        exchange = future.result()
-        key = _key(prop.body_of(value))
-        if exchange is None and key not in self._refunded:  # held back: it cost nothing
-            self._refunded.add(key)
-            self.budget.sent -= 1
-        return exchange
 
     def summary(self) -> dict[str, Any]:
         """What the JSON report and the terminal show about the generated half of the run."""
@@ -537,10 +564,14 @@ def _streams_end(left_out: Iterable[judges.ExchangeCheck]) -> bool:
     return all(check.requirement != "STREAM-007" for check in left_out)
 
 
-def plan(generation: Generation, requirement: str, model: str, gate: Future[bool]) -> None:
-    """Draw and send one GEN requirement's examples now; its test judges them later.
-    ``gate`` resolves to ``streams_end`` of the fixed probes."""
-    generation.plan(PROPERTIES[requirement](generation, model), gate)
+def plan_ahead(
+    generation: Generation, requirement: str, model: str, gate: Callable[[], Future[bool]]
+) -> None:
+    """Draw and send one GEN requirement's examples now; its test judges them later. ``gate``
+    makes the future of ``streams_end`` over the fixed probes, for a property that holds some
+    examples back (its held examples go out with ``Generation.send_held``)."""
+    prop = PROPERTIES[requirement](generation, model)
+    generation.plan_ahead(prop, gate() if prop.held is not None else None)
 
 
 def served(generation: Generation, model: str, baseline: Sequence[Exchange]) -> PropertyResult:
@@ -550,7 +581,7 @@ def served(generation: Generation, model: str, baseline: Sequence[Exchange]) -> 
     result = generation.check(
         served_property(generation, model),
         judge=lambda body, exchange: judges.judge(checks, exchange),
-        gate=decided(_streams_end(left_out)),
+        gate=_decided(_streams_end(left_out)),
     )
     result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
     return result

@@ -596,19 +596,16 @@ def _is_bool(value: Any) -> bool:  # True == 1 in Python, not in JSON
 
 @dataclass(frozen=True)
 class RequestHints:
-    """What the schema cannot know about one run: the models, the cost bound, streams."""
+    """What the schema cannot know about one run: the models and the cost bound."""
 
     models: tuple[str, ...]
     max_tokens: int | None = DEFAULT_MAX_TOKENS  # None: as the schema allows (maybe absent)
-    streams: bool = True  # False: never ask for a stream (the target's streams do not end)
 
 
 @cache
 def request_strategies(hints: RequestHints) -> SchemaStrategies:
     root = schemas.load_schema(schemas.REQUEST)
     overrides: dict[str, tuple[Any, ...]] = {"/properties/model": hints.models}
-    if not hints.streams:
-        overrides["/properties/stream"] = (False,)
     narrowing: dict[str, dict[str, Any]] = {}
     if hints.max_tokens is not None:
         current = root["properties"]["max_tokens"].get("maximum", math.inf)

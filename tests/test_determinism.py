@@ -39,6 +39,5 @@ def test_same_seed_same_requests_same_verdicts_whatever_the_completion_order(tmp
     first, second = _run(tmp_path / "first"), _run(tmp_path / "second")
     submitted = [name for name, _, _ in first["sent"]]
     assert first["completed"] != submitted  # answers did overtake each other
-    assert first["completed"] != second["completed"]
     for key in ("sent", "requirements", "properties", "junit"):
         assert first[key] == second[key], key

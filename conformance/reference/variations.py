@@ -167,11 +167,12 @@ class Slow(Behaviour):
 
 @variation("jitter", "Each response starts after a random extra 0 to 0.15 s: answers overtake.")
 class Jitter(Behaviour):
-    """Real targets answer out of order; the suite's results must not depend on that order."""
+    """Real targets answer out of order; the suite's results must not depend on that order.
+    Unseeded on purpose: two runs see two different orders."""
 
     def __init__(self, config: ServerConfig) -> None:
         super().__init__(config)
-        self._rng = random.Random(config.seed)
+        self._rng = random.Random()
 
     def start_delay(self, reply: Reply | StreamReply) -> float:
         return super().start_delay(reply) + self._rng.uniform(0.0, 0.15)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,25 +55,36 @@ class RunContext:
 
     def plan_generated(self, generation: Generation, planned: set[tuple[str, str]]) -> None:
         """Draw and send every collected GEN property's examples now, behind the fixed probes
-        and while they are in flight; a model's streamed examples wait for its fixed probes
-        (``streams_end``). A property that cannot be planned is left to its test to report."""
+        and while they are in flight. Held examples (streams) go last, each behind its model's
+        gate: the fixed probes show that streams end (``streams_end``). A property that cannot
+        be planned raises its error in its own test."""
         from conformance import generation as properties
 
         self.generation = generation
         gates: dict[str, Future[bool]] = {}
+
+        def gate_for(model: str) -> Callable[[], Future[bool]]:
+            def gate() -> Future[bool]:
+                if model not in gates:
+                    futures = [self._submit(probe, model) for probe in SERVED_PROBES]
+                    gates[model] = self.runner.when_done(futures, properties.streams_end)
+                return gates[model]
+
+            return gate
+
         for requirement, model in sorted(planned):
-            if model not in gates:
-                futures = [self._submit(probe, model) for probe in SERVED_PROBES]
-                gates[model] = self.runner.when_done(futures, properties.streams_end)
-            with contextlib.suppress(Exception):
-                properties.plan(generation, requirement, model, gates[model])
+            properties.plan_ahead(generation, requirement, model, gate_for(model))
+        generation.send_held()
 
     def throttled(self) -> list[str]:
         """Probes the target kept answering with 429/503 after every retry."""
         return sorted(
             f"{probe} ({model})"
             for (probe, model), future in self._futures.items()
-            if future.done() and not future.exception() and future.result().throttled
+            if future.done()
+            and not future.cancelled()
+            and future.exception() is None
+            and future.result().throttled
         )
 
 
@@ -141,18 +152,18 @@ def run_context(
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
     with contextlib.ExitStack() as cleanup:
-        generated = pytestconfig.stash.get(_generated_key, set())
-        if generated:
-            generation = _generation(pytestconfig, settings, target, runner, cleanup)
-            context.plan_generated(generation, generated)
         try:
+            generated = pytestconfig.stash.get(_generated_key, set())
+            if generated:
+                generation = _generation(pytestconfig, settings, target, runner, cleanup)
+                context.plan_generated(generation, generated)
             yield context
         finally:
+            runner.close()
             info["requests_sent"] = runner.sent
             info["throttled"] = context.throttled()
             if context.generation is not None:
                 info["generation"] = context.generation.summary()
-            runner.close()
             if settings.request_log:
                 request_log.write(settings.request_log, runner.completed())
 

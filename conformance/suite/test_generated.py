@@ -17,7 +17,8 @@ from conformance.probes import ERROR_PROBES, INVALID_PROBES, SERVED_PROBES
 @pytest.fixture
 def generation(run_context) -> Generation:
     """The run's generation: its properties were drawn and sent when the run started."""
-    assert run_context.generation is not None, "GEN tests collected but not planned"
+    if run_context.generation is None:
+        raise RuntimeError("GEN tests were collected but not planned")
     return run_context.generation
 
 
