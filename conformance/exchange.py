@@ -51,6 +51,16 @@ class Limits:
 RETRY_STATUSES = (429, 503)
 
 
+def strict_json(text: str) -> Any:
+    """JSON as RFC 8259 defines it. Python's parser also takes NaN, Infinity and -Infinity,
+    which a JavaScript client's JSON.parse rejects: here they are errors too."""
+    return json.loads(text, parse_constant=_not_json)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value (RFC 8259 has no NaN or Infinity)")
+
+
 @dataclass(frozen=True)
 class RequestSpec:
     """What to send. ``body`` is JSON-encoded; ``raw_body`` is sent as is (malformed JSON)."""
@@ -102,7 +112,7 @@ class Exchange:
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ValueError when it is not."""
-        return json.loads(self.body.decode("utf-8"))
+        return strict_json(self.body.decode("utf-8"))
 
     def text(self, limit: int = 2000) -> str:
         text = self.body.decode("utf-8", errors="replace")

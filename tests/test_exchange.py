@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conformance.exchange import REDACTED, ExchangeRunner, Limits, RequestSpec, Target
+import pytest
+
+from conformance.exchange import (
+    REDACTED,
+    ExchangeRunner,
+    Limits,
+    RequestSpec,
+    Target,
+    strict_json,
+)
 from conformance.reference.config import ServerConfig
 from conformance.reference.runner import running_server
 from tests.raw_server import raw_server
@@ -80,3 +91,60 @@ def test_events_after_done_are_recorded_then_listening_stops():
         exchange, took = run_once(url, Limits(done_grace=0.5, read_timeout=10, deadline=10))
     assert [e.data for e in exchange.events] == ["[DONE]", "{}"]
     assert exchange.error is None and took < 2
+
+
+@pytest.mark.parametrize("text", ['{"a": NaN}', '{"a": Infinity}', "[-Infinity]"])
+def test_strict_json_refuses_what_javascript_refuses(text):
+    with pytest.raises(ValueError, match="not a JSON value"):
+        strict_json(text)
+
+
+def test_strict_json_reads_ordinary_numbers():
+    assert strict_json('{"a": 1e308, "b": -0.5, "c": "NaN"}') == {"a": 1e308, "b": -0.5, "c": "NaN"}
+
+
+def test_retries_stay_inside_the_concurrency_cap():
+    """Every first attempt gets 429: the retries (after Retry-After: 0) share the same slots, so
+    the server never sees more than ``concurrency`` requests at once, and it does see that many."""
+    state = {"now": 0, "most": 0, "seen": set()}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+                first = body not in state["seen"]
+                state["seen"].add(body)
+            time.sleep(0.05)
+            with lock:
+                state["now"] -= 1
+            status, payload = (
+                (429, b'{"error": {"message": "slow down"}}') if first else (200, b"{}")
+            )
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            if first:
+                self.send_header("Retry-After", "0")
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *arguments: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    runner = ExchangeRunner(Target(f"http://127.0.0.1:{server.server_port}/v1", KEY), 3)
+    try:
+        requests = [
+            (f"r{n}", RequestSpec({"model": "m", "messages": HELLO, "n": n})) for n in range(12)
+        ]
+        exchanges = runner.run_all(requests)
+    finally:
+        runner.close()
+        server.shutdown()
+    assert [e.status for e in exchanges] == [200] * 12
+    assert all(e.attempts == 2 for e in exchanges)
+    assert 2 <= state["most"] <= 3

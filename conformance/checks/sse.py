@@ -6,11 +6,9 @@ what that parse saw: undecodable bytes, events that are not JSON, a missing or m
 
 from __future__ import annotations
 
-import json
-
 from conformance.checks import NotApplicable, Violation, require_status_200, short
 from conformance.checks.stream import DONE
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, strict_json
 
 
 def _parsed(exchange: Exchange):
@@ -36,7 +34,7 @@ def events_are_well_framed(exchange: Exchange) -> list[Violation]:
         if event.data == DONE:
             continue
         try:
-            json.loads(event.data)
+            strict_json(event.data)
         except ValueError:
             hint = " (two events without a blank line between them?)" if "\n" in event.data else ""
             violations.append(

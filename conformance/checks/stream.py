@@ -6,14 +6,13 @@ content and finish reason per choice); the checks below each judge one rule over
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import schemas
 from conformance.checks import NotApplicable, Violation, is_int, require_status_200, short
 from conformance.checks.response import FINISH_REASONS, created_violations
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, strict_json
 
 DONE = "[DONE]"
 _MISSING = object()  # a finish_reason key that is absent (no string a server sends can match)
@@ -54,7 +53,7 @@ def _summarize(exchange: Exchange) -> StreamSummary:
             summary.done_index = event.index
             break
         try:
-            summary.chunks.append((event.index, json.loads(event.data)))
+            summary.chunks.append((event.index, strict_json(event.data)))
         except ValueError:
             summary.unparsable.append((event.index, event.data))
     for _, index, choice in summary.choice_deltas():

@@ -25,6 +25,20 @@ class ChunkBrokenJson(Behaviour):
 
 
 @fault(
+    "chunk-nan",
+    "STREAM-002",
+    "SSE-001",
+    "GEN-001",  # as chunk-broken-json
+    description="One chunk carries `Infinity` in an extra field: not JSON, though Python reads it.",
+)
+class ChunkNan(Behaviour):
+    def payloads(self, chunks: Iterable[dict]) -> Iterator[str]:
+        for number, payload in enumerate(super().payloads(chunks)):
+            broken = number == BROKEN_EVENT and payload.endswith("}")
+            yield payload[:-1] + ',"x_score":Infinity}' if broken else payload
+
+
+@fault(
     "invalid-utf8",
     "SSE-001",
     description="A raw 0xFF byte inside one text chunk: the stream is not UTF-8.",

@@ -45,6 +45,16 @@ class ObjectWrong(Behaviour):
         return {**super().completion_body(completion), "object": "text_completion"}
 
 
+@fault(
+    "nan-in-body",
+    "RESP-001",
+    description="An extra field is `NaN`, as Python's json.dumps writes float('nan') by default.",
+)
+class NanInBody(Behaviour):
+    def completion_body(self, completion: Completion) -> dict:
+        return {**super().completion_body(completion), "x_latency_score": float("nan")}
+
+
 @fault("constant-id", "RESP-005", description="Every completion has the same `id`.")
 class ConstantId(Behaviour):
     def new_id(self) -> str:
