@@ -79,8 +79,11 @@ def _quiet_deliberate_aborts(app: ReferenceApp) -> None:
 
 
 @contextlib.contextmanager
-def running_server(config: ServerConfig | None = None) -> Iterator[RunningServer]:
-    """Serve `config` on 127.0.0.1 in a daemon thread for the duration of the block."""
+def running_server(
+    config: ServerConfig | None = None, tls: tuple[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """Serve `config` on 127.0.0.1 in a daemon thread for the duration of the block; over HTTPS
+    with `tls` = (certificate file, key file)."""
     config = config or ServerConfig()
     app = ReferenceApp(config)
     _quiet_deliberate_aborts(app)
@@ -89,7 +92,8 @@ def running_server(config: ServerConfig | None = None) -> Iterator[RunningServer
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = _Server(_uvicorn_config(app, embedded=True), app)
+    options = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
+    server = _Server(_uvicorn_config(app, embedded=True, **options), app)
     thread = threading.Thread(
         target=server.run,
         kwargs={"sockets": [listener]},
@@ -103,7 +107,8 @@ def running_server(config: ServerConfig | None = None) -> Iterator[RunningServer
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the reference server did not start")
             time.sleep(0.005)
-        yield RunningServer(f"http://127.0.0.1:{port}/v1", config.api_key, config)
+        scheme = "https" if tls else "http"
+        yield RunningServer(f"{scheme}://127.0.0.1:{port}/v1", config.api_key, config)
     finally:
         server.should_exit = True
         thread.join(timeout=GRACEFUL_SHUTDOWN_SECONDS + 4)
