@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.toml_file import read_toml
+
 FILE_NAME = "chat-conformance.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_KEY_ENV = "CHAT_CONFORMANCE_API_KEY"
@@ -115,12 +117,7 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
 
 
 def load_config(path: Path) -> ConfigFile:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    data = read_toml(path, ConfigError)
     where = str(path)
     if path.name == PYPROJECT:
         data = data.get("tool", {}).get("chat-conformance", {})

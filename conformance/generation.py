@@ -189,10 +189,16 @@ class Property:
 
 @dataclass
 class _Plan:
+    prop: Property
     drawn: list[Any]
     gate: Future[bool] | None
     exchanges: list[Future[Exchange | None] | None]  # None: not sent (budget, or held for now)
     held_sent: bool = False
+
+
+def _waits(prop: Property, body: Any, gate: Future[bool] | None) -> bool:
+    """Whether this body is sent only once ``gate`` opens."""
+    return gate is not None and prop.held is not None and prop.held(body)
 
 
 def _decided(value: bool) -> Future[bool]:
@@ -217,7 +223,6 @@ class Generation:
         self.budget = RequestBudget(options.max_requests)
         self.results: list[PropertyResult] = []
         self._plans: dict[str, _Plan] = {}
-        self._properties: dict[str, Property] = {}
         self._failed: dict[str, Exception] = {}  # planning errors, for the property's test
         self._exchanges: dict[str, Future[Exchange | None]] = {}  # by body; None: held back
         self._numbers = iter(range(1, 1 << 62))
@@ -235,11 +240,10 @@ class Generation:
         drawn: list[Any] = []
         database = _read_only(self._database_for(prop.name))
         self._test(prop, drawn.append, DRAW_PHASES, database)()
-        plan = _Plan(drawn, gate, [None] * len(drawn))
-        self._properties[prop.name] = prop
+        plan = _Plan(prop, drawn, gate, [None] * len(drawn))
         for index, value in enumerate(drawn):
-            if not self._held(prop, plan, value):
-                plan.exchanges[index] = self._submit(prop, value, None)
+            if not _waits(prop, prop.body_of(value), gate):
+                plan.exchanges[index] = self._submit(prop, value, gate)
         self._plans[prop.name] = plan
 
     def plan_ahead(self, prop: Property, gate: Future[bool] | None) -> None:
@@ -252,14 +256,13 @@ class Generation:
     def send_held(self) -> None:
         """Send (behind their gates) the held examples of every plan so far: after every
         property's other examples, so that the budget goes first to requests sure to be sent."""
-        for name, plan in self._plans.items():
+        for plan in self._plans.values():
             if plan.held_sent:
                 continue
             plan.held_sent = True
-            prop = self._properties[name]
             for index, value in enumerate(plan.drawn):
-                if self._held(prop, plan, value):
-                    plan.exchanges[index] = self._submit(prop, value, plan.gate)
+                if _waits(plan.prop, plan.prop.body_of(value), plan.gate):
+                    plan.exchanges[index] = self._submit(plan.prop, value, plan.gate)
 
     def check(
         self, prop: Property, judge: Judge, gate: Future[bool] | None = None
@@ -379,9 +382,6 @@ class Generation:
             return None
         return _Namespaced(self._database, f"{self.namespace}\0{name}")
 
-    def _held(self, prop: Property, plan: _Plan, value: Any) -> bool:
-        return plan.gate is not None and prop.held is not None and prop.held(prop.body_of(value))
-
     def _submit(
         self, prop: Property, value: Any, gate: Future[bool] | None
     ) -> Future[Exchange | None] | None:
@@ -393,7 +393,7 @@ class Generation:
             if not self.budget.take():
                 return None
             name, spec = f"generated #{next(self._numbers)}", RequestSpec(body)
-            if gate is not None and prop.held is not None and prop.held(body):
+            if _waits(prop, body, gate):
                 future = self.runner.submit_when(name, spec, gate, self.budget.give_back)
             else:
                 future = self.runner.submit(name, spec)

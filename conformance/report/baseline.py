@@ -16,13 +16,13 @@ passing (time to remove it). The file is TOML::
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conformance.catalog import Catalog
+from conformance.toml_file import read_toml
 
 TABLE = "known-failure"
 ENTRY_KEYS = {"requirement", "model", "reason"}
@@ -91,12 +91,7 @@ def parse_entries(entries: Any, source: str, catalog: Catalog) -> tuple[KnownFai
 
 def load_baseline(path: str | Path, catalog: Catalog) -> Baseline:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BaselineError(f"cannot read the baseline {path}: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise BaselineError(f"{path} is not valid TOML: {error}") from None
+    data = read_toml(path, BaselineError, "the baseline ")
     unknown = set(data) - {TABLE}
     if unknown:
         raise BaselineError(f"{path}: expected [[{TABLE}]] tables, found {sorted(unknown)}")

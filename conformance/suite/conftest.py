@@ -9,9 +9,10 @@ Without ``--base-url`` the suite starts the embedded reference server and tests 
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ class RunContext:
         self.models = models
         self._futures: dict[tuple[str, str], Future[Exchange]] = {}
         self.generation: Generation | None = None  # set when GEN tests are collected
+        self._gates: dict[str, Future[bool]] = {}
 
     def prefetch(self, plan: set[tuple[str, str]]) -> None:
         for probe, model in sorted(plan):  # a stable order keeps runs comparable
@@ -56,25 +58,24 @@ class RunContext:
     def plan_generated(self, generation: Generation, planned: set[tuple[str, str]]) -> None:
         """Draw and send every collected GEN property's examples now, behind the fixed probes
         and while they are in flight. Held examples (streams) go last, each behind its model's
-        gate: the fixed probes show that streams end (``streams_end``). A property that cannot
-        be planned raises its error in its own test."""
+        gate (``_streams_gate``). A property that cannot be planned raises its error in its
+        own test."""
         from conformance import generation as properties
 
         self.generation = generation
-        gates: dict[str, Future[bool]] = {}
-
-        def gate_for(model: str) -> Callable[[], Future[bool]]:
-            def gate() -> Future[bool]:
-                if model not in gates:
-                    futures = [self._submit(probe, model) for probe in SERVED_PROBES]
-                    gates[model] = self.runner.when_done(futures, properties.streams_end)
-                return gates[model]
-
-            return gate
-
         for requirement, model in sorted(planned):
-            properties.plan_ahead(generation, requirement, model, gate_for(model))
+            gate = functools.partial(self._streams_gate, model)
+            properties.plan_ahead(generation, requirement, model, gate)
         generation.send_held()
+
+    def _streams_gate(self, model: str) -> Future[bool]:
+        """Opens when the model's fixed probes show that its streams end (``streams_end``)."""
+        from conformance.generation import streams_end
+
+        if model not in self._gates:
+            futures = [self._submit(probe, model) for probe in SERVED_PROBES]
+            self._gates[model] = self.runner.when_done(futures, streams_end)
+        return self._gates[model]
 
     def throttled(self) -> list[str]:
         """Probes the target kept answering with 429/503 after every retry."""
