@@ -70,6 +70,9 @@ class RequestSpec:
     auth: Auth = "valid"
     method: str = "POST"
     path: str = "/chat/completions"
+    # The reply of the earlier request this one was derived from (``probes.Probe.after``): what
+    # the checks compare against. Never sent.
+    reference_reply: str | None = None
 
     @property
     def wants_stream(self) -> bool:
@@ -427,6 +430,23 @@ class ExchangeRunner:
             return await self._limited(name, spec)
 
         future = asyncio.run_coroutine_threadsafe(gated(), self._loop)
+        self.submitted.append(future)
+        return future
+
+    def submit_after(
+        self, name: str, prior: Future[Exchange], build: Callable[[Exchange | None], RequestSpec]
+    ) -> Future[Exchange]:
+        """Send the request ``build`` makes from ``prior``'s exchange (None if it failed), once
+        ``prior`` has ended. Waiting takes no slot."""
+
+        async def after() -> Exchange:
+            try:
+                exchange: Exchange | None = await asyncio.wrap_future(prior)
+            except Exception:  # the request is still sent, built without a reference
+                exchange = None
+            return await self._limited(name, build(exchange))
+
+        future = asyncio.run_coroutine_threadsafe(after(), self._loop)
         self.submitted.append(future)
         return future
 

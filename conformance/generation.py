@@ -498,7 +498,8 @@ def reproduced(finding: Finding) -> list[Violation]:
 
 
 def _hints(generation: Generation, model: str) -> RequestHints:
-    return RequestHints((model,), generation.options.max_tokens)
+    options = generation.options
+    return RequestHints((model,), options.max_tokens, options.max_prompt_tokens)
 
 
 def _is_stream(body: Any) -> bool:
@@ -518,6 +519,17 @@ def served_property(generation: Generation, model: str) -> Property:
         generation.options.profile.valid_examples,
         # A stream that never ends costs a whole deadline per request: streamed examples wait
         # until the fixed probes show that streams end (streams_end).
+        held=_is_stream,
+    )
+
+
+def nulls_property(generation: Generation, model: str) -> Property:
+    hints = _hints(generation, model)
+    return Property(
+        f"GEN-005 {model}",
+        strategies.null_requests(hints),
+        strategies.null_edges(hints),
+        max(1, generation.options.profile.valid_examples // 4),
         held=_is_stream,
     )
 
@@ -550,6 +562,7 @@ PROPERTIES: dict[str, Callable[[Generation, str], Property]] = {
     "GEN-002": lambda generation, model: refused_property(generation, model, convention=False),
     "GEN-003": lambda generation, model: refused_property(generation, model, convention=True),
     "GEN-004": error_body_property,
+    "GEN-005": nulls_property,
 }
 
 
@@ -574,16 +587,32 @@ def plan_ahead(
     generation.plan_ahead(prop, gate() if prop.held is not None else None)
 
 
-def served(generation: Generation, model: str, baseline: Sequence[Exchange]) -> PropertyResult:
-    """GEN-001 over the schema's edges and random valid requests; ``baseline`` holds the fixed
-    probes' served exchanges (checks failing there are left out)."""
+def served(
+    generation: Generation, model: str, baseline: Sequence[Exchange], nulls: bool = False
+) -> PropertyResult:
+    """GEN-001 over the schema's edges and random valid requests (GEN-005: the same with
+    explicit nulls); ``baseline`` holds the fixed probes' served exchanges (checks failing there
+    are left out). A refusal for context length is legal and judges nothing: it is counted."""
     checks, left_out = judges.holding(judges.must_checks(), baseline)
-    result = generation.check(
-        served_property(generation, model),
-        judge=lambda body, exchange: judges.judge(checks, exchange),
-        gate=_decided(_streams_end(left_out)),
-    )
+    too_long: dict[str, Exchange] = {}
+
+    def judge(body: Any, exchange: Exchange) -> list[Violation] | None:
+        if judges.refused_for_context_length(exchange):
+            too_long[_key(body)] = exchange
+            return None
+        return judges.judge(checks, exchange)
+
+    build = nulls_property if nulls else served_property
+    gate = _decided(_streams_end(left_out))
+    result = generation.check(build(generation, model), judge=judge, gate=gate)
     result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
+    if too_long:
+        first = next(iter(too_long.values()))
+        result.notes.append(
+            f"{len(too_long)} requests refused for context length, legal and not judged "
+            f"(e.g. status {first.status}: {printable(judges.error_message(first), False)[:120]}); "
+            "lower --chat-gen-max-prompt-tokens for this model"
+        )
     return result
 
 

@@ -1,9 +1,11 @@
 """The named requests the suite sends: what each one asks and why its answer is checkable.
 
 Text from a real model is unpredictable, so every probe is built so that its check holds for any
-honest model *and* for the echo-style reference server: to test ``stop`` we ask the model to repeat
-a line that contains the stop sequence (an echo server repeats the whole prompt, which contains it
-too); to test ``max_tokens`` we ask for far more tokens than allowed.
+honest model *and* for the echo-style reference server. To test ``stop`` the suite first asks for a
+reply at temperature 0 (``stop_reference``), then sends the same request with a word of that reply
+as the stop sequence: whatever a model writes, small or large, it wrote that word once, and at
+temperature 0 it writes it again unless ``stop`` cuts it (an echo server repeats the prompt, so it
+writes the word too). To test ``max_tokens`` we ask for far more tokens than allowed.
 
 Probes are data. A suite test asks for one by naming a fixture after it, so the plugin knows every
 request a run needs before the first test starts and can send them all concurrently.
@@ -11,16 +13,18 @@ request a run needs before the first test starts and can send them all concurren
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.exchange import RequestSpec
+from conformance.exchange import Exchange, RequestSpec, strict_json
 
 SMALL_MAX_TOKENS = 48  # cheap on a paid API, yet room for a model that thinks before it writes
 CUT_MAX_TOKENS = 5
-STOP_WORD = "delta"
-WORD_BEFORE_STOP = "charlie"  # a reply without it did not repeat the line: stop went untested
+STOP_WORD = "delta"  # the stop sequence when the reference reply has no word to stop at
+WORD_BEFORE_STOP = "charlie"  # then a reply without it did not repeat the line: stop untested
+NEVER_WRITTEN = "xylophone"  # the first of two stop sequences, which no reply reaches
 REPEAT_LINE = "alpha bravo charlie delta echo foxtrot golf hotel"
 REPEAT_PROMPT = (
     "Repeat the following line exactly, word for word, and write nothing else:\n" + REPEAT_LINE
@@ -31,9 +35,14 @@ GREETING_PROMPT = "Reply with one short friendly sentence that includes the word
 
 @dataclass(frozen=True)
 class Probe:
+    """A named request. A probe ``after`` another is built from that probe's exchange (None when
+    it failed): ``build(model)`` is then what it sends without one."""
+
     name: str
     purpose: str
     build: Callable[[str], RequestSpec]  # model -> request
+    after: str | None = None
+    derive: Callable[[str, Exchange | None], RequestSpec] | None = None
 
 
 def _chat(model: str, prompt: str, **parameters: Any) -> dict[str, Any]:
@@ -92,7 +101,7 @@ def _(model: str) -> RequestSpec:
 def _(model: str) -> RequestSpec:
     # top_p has its own probe: the documentation calls it "an alternative to temperature", and
     # some providers refuse both in one request.
-    return RequestSpec(_greeting(model, temperature=0.7, stop=["xylophone"], stream=False))
+    return RequestSpec(_greeting(model, temperature=0.7, stop=[NEVER_WRITTEN], stream=False))
 
 
 @probe("top_p", "top_p, the documented alternative to temperature")
@@ -105,14 +114,59 @@ def _(model: str) -> RequestSpec:
     return RequestSpec(_chat(model, COUNT_PROMPT, max_tokens=CUT_MAX_TOKENS))
 
 
-@probe("stop_string", "repeat a line that contains the stop string")
-def _(model: str) -> RequestSpec:
-    return RequestSpec(_chat(model, REPEAT_PROMPT, stop=STOP_WORD))
+def reply_text(exchange: Exchange | None) -> str | None:
+    """The first choice's content of a served JSON completion, else None."""
+    if exchange is None or exchange.status != 200:
+        return None
+    try:
+        choices = strict_json(exchange.body.decode("utf-8")).get("choices")
+        content = choices[0]["message"]["content"]
+    except (ValueError, AttributeError, LookupError, TypeError):
+        return None
+    return content if isinstance(content, str) else None
 
 
-@probe("stop_array", "repeat a line that contains the second of two stop sequences")
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def stop_word_from(reply: str | None) -> str | None:
+    """The earliest word of ``reply`` (3+ ASCII letters) that has other text before its first
+    occurrence anywhere in the reply: stopping there leaves a reply that is not empty."""
+    for match in _WORD.finditer(reply or ""):
+        first = reply.find(match.group())  # the word may hide inside an earlier word
+        if reply[:first].strip():
+            return match.group()
+    return None
+
+
+def _stop_request(
+    model: str, reference: Exchange | None, stop: Callable[[str], Any], **parameters: Any
+) -> RequestSpec:
+    """The reference request again with a stop sequence taken from its reply (or STOP_WORD)."""
+    reply = reply_text(reference)
+    word = stop_word_from(reply)
+    body = _chat(model, REPEAT_PROMPT, temperature=0, stop=stop(word or STOP_WORD), **parameters)
+    return RequestSpec(body, reference_reply=reply if word else None)
+
+
+def stop_probe(name: str, purpose: str, stop: Callable[[str], Any], **parameters: Any) -> None:
+    """Register a probe sent after ``stop_reference``, stopping at a word of its reply."""
+
+    def derive(model: str, reference: Exchange | None) -> RequestSpec:
+        return _stop_request(model, reference, stop, **parameters)
+
+    PROBES[name] = Probe(name, purpose, lambda m: derive(m, None), "stop_reference", derive)
+
+
+@probe("stop_reference", "the stop probes' request without stop, at temperature 0")
 def _(model: str) -> RequestSpec:
-    return RequestSpec(_chat(model, REPEAT_PROMPT, stop=["xylophone", STOP_WORD]))
+    return RequestSpec(_chat(model, REPEAT_PROMPT, temperature=0))
+
+
+stop_probe("stop_string", "stop at a word of the reference reply (a string)", lambda w: w)
+stop_probe(
+    "stop_array", "stop at a word of the reference reply (2nd of 2)", lambda w: [NEVER_WRITTEN, w]
+)
 
 
 @probe("stream", "a streamed completion with non-ASCII text")
@@ -120,9 +174,9 @@ def _(model: str) -> RequestSpec:
     return RequestSpec(_greeting(model, stream=True))
 
 
-@probe("stream_stop", "a streamed repeat of a line that contains the stop string")
-def _(model: str) -> RequestSpec:
-    return RequestSpec(_chat(model, REPEAT_PROMPT, stop=STOP_WORD, stream=True))
+stop_probe(
+    "stream_stop", "stop at a word of the reference reply, streamed", lambda w: w, stream=True
+)
 
 
 @probe("stream_max_tokens_cut", "a streamed task that needs more tokens than max_tokens")

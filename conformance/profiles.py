@@ -15,6 +15,7 @@ ENV_PROFILE = "CHAT_CONFORMANCE_PROFILE"
 ENV_SEED = "CHAT_CONFORMANCE_SEED"
 ENV_MAX_REQUESTS = "CHAT_CONFORMANCE_MAX_REQUESTS"
 ENV_GEN_MAX_TOKENS = "CHAT_CONFORMANCE_GEN_MAX_TOKENS"
+ENV_GEN_MAX_PROMPT_TOKENS = "CHAT_CONFORMANCE_GEN_MAX_PROMPT_TOKENS"
 ENV_HYPOTHESIS_DIR = "CHAT_CONFORMANCE_HYPOTHESIS_DIR"
 
 
@@ -39,6 +40,9 @@ PROFILES: dict[str, Profile] = {
 }
 DEFAULT_PROFILE = "standard"
 DEFAULT_GEN_MAX_TOKENS = 16
+# Small local models have 2048 tokens of context (some 512): a generated prompt stays within this
+# bound whatever the tokenizer (strategies.prompt_tokens_bound counts a token per UTF-8 byte).
+DEFAULT_GEN_MAX_PROMPT_TOKENS = 1024
 
 
 def add_generation_options(group) -> None:
@@ -70,6 +74,13 @@ def add_generation_options(group) -> None:
         f"allows (env {ENV_GEN_MAX_TOKENS}; default {DEFAULT_GEN_MAX_TOKENS})",
     )
     group.addoption(
+        "--chat-gen-max-prompt-tokens",
+        type=int,
+        default=None,
+        help="generated prompts hold at most this many tokens, counted as UTF-8 bytes; 0: no "
+        f"bound (env {ENV_GEN_MAX_PROMPT_TOKENS}; default {DEFAULT_GEN_MAX_PROMPT_TOKENS})",
+    )
+    group.addoption(
         "--chat-hypothesis-dir",
         default=None,
         metavar="DIR|none",
@@ -90,6 +101,7 @@ class GenerationSettings:
     seed: int
     max_requests: int  # generated requests in the whole run, shrinking included
     max_tokens: int | None  # generated valid requests set max_tokens <= this; None: any or none
+    max_prompt_tokens: int | None  # generated prompts fit this many tokens; None: no bound
     hypothesis_dir: Path | None  # None: no example database
 
 
@@ -116,12 +128,18 @@ def generation_from_pytest(config) -> GenerationSettings:
         max_tokens = _env_int(ENV_GEN_MAX_TOKENS)
     if max_tokens is None:
         max_tokens = DEFAULT_GEN_MAX_TOKENS
+    max_prompt = option.chat_gen_max_prompt_tokens
+    if max_prompt is None:
+        max_prompt = _env_int(ENV_GEN_MAX_PROMPT_TOKENS)
+    if max_prompt is None:
+        max_prompt = DEFAULT_GEN_MAX_PROMPT_TOKENS
     directory = option.chat_hypothesis_dir or os.environ.get(ENV_HYPOTHESIS_DIR, "").strip()
     return GenerationSettings(
         profile=profile,
         seed=seed,
         max_requests=profile.max_requests if max_requests is None else max(0, max_requests),
         max_tokens=max_tokens if max_tokens > 0 else None,
+        max_prompt_tokens=max_prompt if max_prompt > 0 else None,
         hypothesis_dir=_directory(directory),
     )
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -97,10 +97,10 @@ def texts(min_size: int = 0, max_size: int | None = None) -> SearchStrategy[str]
         st.text(st.sampled_from(SPECIAL_CHARACTERS), min_size=1, max_size=8),
         st.text(ANY_CHARACTER, min_size=1, max_size=16),
         st.tuples(st.sampled_from(TEXT_SAMPLES), st.sampled_from(TEXT_SAMPLES)).map("".join),
-        st.builds(  # long: a few kilobytes
+        st.builds(  # long: up to a few kilobytes
             lambda piece, count: piece * count,
             st.sampled_from(TEXT_SAMPLES[2:]),
-            st.integers(64, 256),
+            st.integers(16, 64),
         ),
     )
     if min_size or max_size is not None:
@@ -137,11 +137,22 @@ class Rule:
 
 @dataclass(frozen=True)
 class Break:
-    """A rule, the values that break it and no other rule, and the simplest of them."""
+    """A rule, the values that break it and no other rule, and the simplest of them;
+    ``alternatives`` are the next simplest, in order (a caller that refuses ``simplest`` for a
+    reason of its own takes the first of these it accepts)."""
 
     rule: Rule
     values: SearchStrategy[Any]
     simplest: Any
+    alternatives: tuple[Any, ...] = ()
+
+    @property
+    def candidates(self) -> tuple[Any, ...]:
+        return (self.simplest, *self.alternatives)
+
+    def wrapped(self, values: SearchStrategy[Any], wrap: Callable[[Any], Any]) -> Break:
+        """The same rule broken inside a container: ``wrap`` puts a simple value in place."""
+        return Break(self.rule, values, wrap(self.simplest), tuple(map(wrap, self.alternatives)))
 
 
 @dataclass(frozen=True)
@@ -369,7 +380,8 @@ class SchemaStrategies:
         if "oneOf" in schema:
             kinds = {branch.get("type") for branch in schema["oneOf"]}
             others = _json_values(exclude=kinds)
-            found.append(Break(rule("oneOf"), others, _simplest_json(exclude=kinds)))
+            simplest, *alternatives = _simplest_json(exclude=kinds)
+            found.append(Break(rule("oneOf"), others, simplest, tuple(alternatives)))
             for index, branch in enumerate(schema["oneOf"]):
                 where = f"{pointer}/oneOf/{index}"
                 for inner in self.breaks(branch, where):
@@ -393,7 +405,7 @@ class SchemaStrategies:
             found += _range_breaks(schema, kind, rule)
         # A drawn value that is valid after all (a wrong "type" that fits) is not sent.
         return [
-            Break(b.rule, b.values.filter(lambda v: not self.is_valid(pointer, v)), b.simplest)
+            b.wrapped(b.values.filter(lambda v: not self.is_valid(pointer, v)), lambda v: v)
             for b in found
         ]
 
@@ -414,7 +426,7 @@ class SchemaStrategies:
             without = {k: v for k, v in simplest.items() if k != name}
             for inner in self.breaks(sub, f"{pointer}/properties/{name}"):
                 values = st.builds(lambda r, b, n=name: {**r, n: b}, rest, inner.values)
-                found.append(Break(inner.rule, values, {**without, name: inner.simplest}))
+                found.append(inner.wrapped(values, lambda v, n=name, w=without: {**w, n: v}))
         return found
 
     def _array_breaks(self, schema, pointer, rule) -> list[Break]:
@@ -427,8 +439,7 @@ class SchemaStrategies:
             rest = st.lists(items, min_size=max(0, low - 1), max_size=high - 1)
             for inner in self.breaks(schema["items"], f"{pointer}/items"):
                 values = st.builds(_inserted, rest, inner.values, st.integers(0, high - 1))
-                simplest = [inner.simplest, *[first] * (low - 1)]
-                found.append(Break(inner.rule, values, simplest))
+                found.append(inner.wrapped(values, lambda v: [v, *[first] * (low - 1)]))
         if low > 0:
             values = st.lists(items, max_size=low - 1)
             found.append(Break(rule("minItems"), values, [first] * (low - 1)))
@@ -460,7 +471,7 @@ class SchemaStrategies:
         excluded = {"number", "integer"} if kind in ("number", "integer") else {kind}
         values = st.one_of([*confusions, _json_values(exclude=excluded)])
         first = json.dumps(simplest, ensure_ascii=False) if kind != "string" else [simplest]
-        return Break(rule, values, first)
+        return Break(rule, values, first, tuple(_simplest_json(exclude=excluded)))
 
 
 def _inserted(rest: list[Any], bad: Any, position: int) -> list[Any]:
@@ -516,7 +527,8 @@ def _range_breaks(schema: Mapping[str, Any], kind: str, rule) -> list[Break]:
                 max_value=low, exclude_max=True, allow_nan=False, allow_infinity=False
             )
             outside = st.one_of(floats, outside)
-        found.append(Break(rule("minimum"), st.one_of(st.just(edge), outside), edge))
+        further = math.floor(low) - 1
+        found.append(Break(rule("minimum"), st.one_of(st.just(edge), outside), edge, (further,)))
     if high is not None:
         edge = math.floor(high) + 1 if kind == "integer" else math.nextafter(high, math.inf)
         outside = st.integers(min_value=math.floor(high) + 1)
@@ -525,7 +537,8 @@ def _range_breaks(schema: Mapping[str, Any], kind: str, rule) -> list[Break]:
                 min_value=high, exclude_min=True, allow_nan=False, allow_infinity=False
             )
             outside = st.one_of(floats, outside)
-        found.append(Break(rule("maximum"), st.one_of(st.just(edge), outside), edge))
+        further = math.ceil(high) + 1
+        found.append(Break(rule("maximum"), st.one_of(st.just(edge), outside), edge, (further,)))
     return found
 
 
@@ -550,8 +563,9 @@ _SIMPLEST_JSON = {
 }
 
 
-def _simplest_json(exclude: set[str] | frozenset[str] = frozenset()) -> Any:
-    return next(value for kind, value in _SIMPLEST_JSON.items() if kind not in exclude)
+def _simplest_json(exclude: set[str] | frozenset[str] = frozenset()) -> list[Any]:
+    """The simplest value of every JSON type not excluded, simplest first."""
+    return [value for kind, value in _SIMPLEST_JSON.items() if kind not in exclude]
 
 
 def _json_values(exclude: set[str] | frozenset[str] = frozenset()) -> SearchStrategy:
@@ -592,21 +606,51 @@ def _is_bool(value: Any) -> bool:  # True == 1 in Python, not in JSON
 
 
 # ------------------------------------------------------------------------- chat requests
+# What is judged, and at which level. The documentation is the contract, but what OpenAI's own
+# API accepts within its published schema is legal by definition (schemas.openai_accepts):
+#   valid (GEN-001, MUST)         the request schema accepts it and so does OpenAI's schema;
+#   explicit nulls (GEN-005)      as valid, with optional parameters sent as null ("not set"),
+#                                 which OpenAI's schema allows: a SHOULD, never a MUST;
+#   one rule away (GEN-002, MUST) breaks one documented rule, and OpenAI's schema refuses it too;
+#   a convention (GEN-003)        breaks one x-convention rule, and OpenAI's schema refuses it.
+# A request that breaks a rule but that OpenAI's schema accepts (an assistant message without
+# content, an empty model name, max_tokens 0, stop null) is never drawn as invalid: serving it
+# and refusing it are both legal.
+
+DEFAULT_MAX_PROMPT_TOKENS = 1024  # small models have 2048 tokens of context, some less
+MESSAGE_OVERHEAD_TOKENS = 8  # a chat template's role markers around each message
 
 
 @dataclass(frozen=True)
 class RequestHints:
-    """What the schema cannot know about one run: the models and the cost bound."""
+    """What the schema cannot know about one run: the models and the cost and size bounds."""
 
     models: tuple[str, ...]
     max_tokens: int | None = DEFAULT_MAX_TOKENS  # None: as the schema allows (maybe absent)
+    max_prompt_tokens: int | None = DEFAULT_MAX_PROMPT_TOKENS  # None: no bound
+
+
+def prompt_tokens_bound(body: Any) -> int:
+    """An upper bound of a request's prompt in tokens, whatever the tokenizer: every common
+    tokenizer (byte-level BPE, SentencePiece with byte fallback) spends at most one token per
+    UTF-8 byte, plus a chat template's markers around each message."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(messages, list):
+        return 0
+    total = 0
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        text = content if isinstance(content, str) else json.dumps(content)
+        total += len(text.encode("utf-8", "surrogatepass")) + MESSAGE_OVERHEAD_TOKENS
+    return total
 
 
 @cache
 def request_strategies(hints: RequestHints) -> SchemaStrategies:
     root = schemas.load_schema(schemas.REQUEST)
     overrides: dict[str, tuple[Any, ...]] = {"/properties/model": hints.models}
-    narrowing: dict[str, dict[str, Any]] = {}
+    # OpenAI's schema wants at least one stop sequence in an array: [] is not drawn as valid.
+    narrowing: dict[str, dict[str, Any]] = {"/properties/stop/oneOf/1": {"minItems": 1}}
     if hints.max_tokens is not None:
         current = root["properties"]["max_tokens"].get("maximum", math.inf)
         narrowing["/properties/max_tokens"] = {"maximum": min(current, hints.max_tokens)}
@@ -614,20 +658,120 @@ def request_strategies(hints: RequestHints) -> SchemaStrategies:
     return SchemaStrategies(root, overrides, narrowing)
 
 
+def _fits(hints: RequestHints, body: Any) -> bool:
+    """Valid for both schemas and within the prompt bound."""
+    bound = hints.max_prompt_tokens
+    within = bound is None or prompt_tokens_bound(body) <= bound
+    return within and schemas.openai_accepts(body)
+
+
 def valid_requests(hints: RequestHints) -> SearchStrategy[dict[str, Any]]:
-    """Request bodies the request schema accepts."""
-    return request_strategies(hints).valid()
+    """Request bodies the request schema and OpenAI's schema both accept (GEN-001)."""
+    return request_strategies(hints).valid().filter(lambda body: _fits(hints, body))
 
 
 def valid_edges(hints: RequestHints) -> list[dict[str, Any]]:
     """The valid requests on the schema's edges, the simplest first."""
-    return request_strategies(hints).edges()
+    return [body for body in request_strategies(hints).edges() if _fits(hints, body)]
 
 
 @cache
+def nullable_parameters(hints: RequestHints) -> tuple[str, ...]:
+    """Optional parameters that OpenAI's schema lets a client send as null, meaning "not set".
+    ``max_tokens`` is left out while the run bounds it: unset, it would cost an unbounded reply
+    (and some OpenAI models refuse ``max_tokens: null``)."""
+    root = schemas.load_schema(schemas.REQUEST)
+    simplest = valid_edges(hints)[0]
+    required = set(request_strategies(hints).narrowing.get("", {}).get("required", ()))
+    required |= set(root.get("required", ()))
+    return tuple(
+        name
+        for name in root["properties"]
+        if name not in required and schemas.openai_accepts({**simplest, name: None})
+    )
+
+
+def _with_nulls(body: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    return {**body, **dict.fromkeys(names)}
+
+
+NULLS_BASE_MESSAGES = ({"role": "user", "content": "Hello"},)
+
+
+@cache
+def null_variants(hints: RequestHints) -> tuple[dict[str, Any], ...]:
+    """An ordinary request with each non-empty set of nullable parameters null, plain and
+    streamed, the single nulls first. Only the nulls vary: GEN-005 is about null, and any other
+    difference would report another requirement's bug under it (GEN-001 covers the rest)."""
+    base = {**valid_edges(hints)[0], "messages": list(NULLS_BASE_MESSAGES)}
+    names = nullable_parameters(hints)
+    subsets = [
+        [name for bit, name in enumerate(names) if mask >> bit & 1]
+        for mask in range(1, 2 ** len(names))
+    ]
+    subsets.sort(key=len)
+    variants = [_with_nulls(base, subset) for subset in subsets]
+    streamed = {**base, "stream": True}
+    variants += [_with_nulls(streamed, s) for s in subsets if "stream" not in s]
+    return tuple(variants)
+
+
+def null_requests(hints: RequestHints) -> SearchStrategy[dict[str, Any]]:
+    """Requests with one or more optional parameters sent as an explicit null (GEN-005)."""
+    return st.sampled_from(null_variants(hints))
+
+
+def null_edges(hints: RequestHints) -> list[dict[str, Any]]:
+    """Each nullable parameter null alone, then all of them at once."""
+    names = nullable_parameters(hints)
+    plain = null_variants(hints)[: 2 ** len(names) - 1]  # the variants that are not streamed
+    return [*plain[: len(names)], plain[-1]]
+
+
+@dataclass(frozen=True)
+class UnjudgedRule:
+    """A rule of the request schema whose breaks are never judged, and why."""
+
+    rule: Rule
+    reason: str
+
+
+def _refused_by_openai(bad: Any) -> bool:
+    return not schemas.openai_accepts(bad)
+
+
+def _judged(found: Break) -> Break | None:
+    """The break with only the values OpenAI's schema refuses, and the simplest of those;
+    None when OpenAI's schema accepts every simple value that breaks the rule."""
+    refused = [candidate for candidate in found.candidates if _refused_by_openai(candidate)]
+    if not refused:
+        return None
+    values = found.values.filter(_refused_by_openai)
+    return Break(found.rule, values, refused[0], tuple(refused[1:]))
+
+
+@cache
+def _classified(hints: RequestHints) -> tuple[tuple[Break, ...], tuple[UnjudgedRule, ...]]:
+    judged, unjudged = [], []
+    for found in request_strategies(hints).breaks():
+        kept = _judged(found)
+        if kept is None:
+            reason = "OpenAI's published schema accepts every request that breaks it"
+            unjudged.append(UnjudgedRule(found.rule, reason))
+        else:
+            judged.append(kept)
+    return tuple(judged), tuple(unjudged)
+
+
 def rule_breaks(hints: RequestHints) -> tuple[Break, ...]:
-    """Every rule of the request schema, with request bodies that break it alone."""
-    return tuple(request_strategies(hints).breaks())
+    """Every judged rule of the request schema, with request bodies that break it alone and
+    that OpenAI's schema refuses too."""
+    return _classified(hints)[0]
+
+
+def unjudged_rules(hints: RequestHints) -> tuple[UnjudgedRule, ...]:
+    """Rules of the request schema whose breaks OpenAI's schema always accepts: not judged."""
+    return _classified(hints)[1]
 
 
 def _selected(hints: RequestHints, convention: bool | None) -> list[Break]:
@@ -651,9 +795,3 @@ def invalid_requests(
 def invalid_edges(hints: RequestHints, convention: bool | None = None) -> list[OneRuleAway]:
     """For every rule, the simplest request that breaks it (and nothing else)."""
     return [OneRuleAway(b.simplest, b.rule) for b in _selected(hints, convention)]
-
-
-def describe(body: Any, limit: int = 160) -> str:
-    """A body as one ASCII line: what a report can show without a terminal choking on it."""
-    text = json.dumps(body, ensure_ascii=True)
-    return text if len(text) <= limit else text[:limit] + "..."

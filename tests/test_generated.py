@@ -55,9 +55,10 @@ def runner_for(*faults: str) -> Iterator[ExchangeRunner]:
 def run_properties(
     runner: ExchangeRunner, seed: int, max_requests: int = 1000, hypothesis_dir=None
 ) -> tuple[Generation, dict[str, PropertyResult]]:
-    """The four GEN properties as the suite runs them, with the default profile."""
+    """The five GEN properties as the suite runs them, with the default profile."""
     fixed = {e.name: e for e in runner.run_all((n, p.build(MODEL)) for n, p in PROBES.items())}
-    options = GenerationSettings(PROFILES[DEFAULT_PROFILE], seed, max_requests, 16, hypothesis_dir)
+    profile = PROFILES[DEFAULT_PROFILE]
+    options = GenerationSettings(profile, seed, max_requests, 16, 1024, hypothesis_dir)
     generation = Generation(runner, options, f"self-test {runner.target.base_url}")
     results = {
         "GEN-001": served(
@@ -66,6 +67,9 @@ def run_properties(
         "GEN-002": refused(generation, MODEL, [fixed[n] for n in INVALID_PROBES], convention=False),
         "GEN-003": refused(generation, MODEL, [], convention=True),
         "GEN-004": error_bodies(generation, MODEL, [fixed[n] for n in ERROR_PROBES]),
+        "GEN-005": served(
+            generation, MODEL, [e for n, e in fixed.items() if n not in ERROR_PROBES], nulls=True
+        ),
     }
     return generation, results
 
@@ -95,12 +99,13 @@ def _two_messages_first_astral(body) -> bool:
 
 # Each fault, the one requirement it breaks, and the shape of the minimal request.
 FAULT_CASES = {
-    "temperature-zero-500": ("GEN-001", lambda body: body == {**SIMPLEST, "temperature": 0}),
+    "temperature-two-500": ("GEN-001", lambda body: body == {**SIMPLEST, "temperature": 2}),
     "assistant-last-500": ("GEN-001", _ends_with_assistant),
     "stop-three-500": ("GEN-001", lambda body: body == {**SIMPLEST, "stop": [""] * 4}),
     "astral-history-500": ("GEN-001", _two_messages_first_astral),
     "coerce-top-p": ("GEN-002", lambda body: body == {**SIMPLEST, "top_p": "0"}),
-    "max-tokens-zero-unlimited": ("GEN-003", lambda body: body == {**SIMPLEST, "max_tokens": 0}),
+    "top-p-clamped": ("GEN-003", lambda body: body == {**SIMPLEST, "top_p": 1.0000000000000002}),
+    "null-refused": ("GEN-005", lambda body: body.get("stream", 0) is None and len(body) == 4),
     "framework-error-page": ("GEN-004", lambda body: not isinstance(body, dict)),
 }
 
@@ -146,7 +151,7 @@ def test_the_example_database_replays_a_failure_first(tmp_path):
         assert first["GEN-001"].finding is not None
         assert any((tmp_path / "examples").iterdir())
         # Another seed, and only the edges plus one random example: the saved one comes first.
-        options = GenerationSettings(PROFILES["quick"], 8, 1000, 16, tmp_path)
+        options = GenerationSettings(PROFILES["quick"], 8, 1000, 16, 1024, tmp_path)
         again = Generation(runner, options, generation.namespace)
         fixed = [e for e in runner.run_all((n, PROBES[n].build(MODEL)) for n in ("completion",))]
         result = served(again, MODEL, fixed)

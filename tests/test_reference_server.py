@@ -305,7 +305,6 @@ INVALID_BODIES = [
     ),
     (chat(stream="yes"), "stream"),
     (chat(stream=1), "stream"),
-    (chat(stream=None), "stream"),
     (chat(temperature="0.5"), "temperature"),
     (chat(temperature=True), "temperature"),
     (chat(temperature=-0.1), "temperature"),

@@ -14,6 +14,7 @@ some inputs bring out. Likewise a rule whose fixed probe is already accepted (``
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from conformance.checks import (
     validation,
 )
 from conformance.exchange import Exchange
+from conformance.strategies import prompt_tokens_bound
 
 Check = Callable[[Exchange], list[Violation]]
 
@@ -237,6 +239,53 @@ def _apply(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violatio
 
 def _named(violation: Violation, requirement: str) -> Violation:
     return dataclasses.replace(violation, message=f"{requirement}: {violation.message}")
+
+
+# ------------------------------------------------------------------ refused for context length
+# Refusing a prompt longer than the model's context is legal (OpenAI: 400
+# context_length_exceeded). How servers say it, as they document or send it:
+#   OpenAI, Azure OpenAI: code "context_length_exceeded", "This model's maximum context length is"
+#   vLLM: 400 "This model's maximum context length is N tokens. However, you requested ..."
+#   llama.cpp server: type "exceed_context_size_error", "... exceeds the available context size"
+#   llama-cpp-python: "Requested tokens (N) exceed context window of M"
+#   Anthropic (OpenAI SDK compatibility): "prompt is too long: N tokens > M maximum"
+#   Gemini (OpenAI compatibility): "The input token count (N) exceeds the maximum number of tokens"
+CONTEXT_LENGTH_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+CONTEXT_LENGTH_WORDS = re.compile(
+    r"context (length|window|size)|prompt is too long|input token count|too many (input )?tokens",
+    re.IGNORECASE,
+)
+SMALLEST_PROMPT_TOO_LONG = 32  # tokens: no model's context is smaller; below it, a bug
+
+
+def error_message(exchange: Exchange) -> str:
+    """The error body's message, or the start of the body."""
+    try:
+        document = exchange.json()
+    except ValueError:
+        return exchange.text(200)
+    error = document.get("error") if isinstance(document, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", ""))
+    return str(error if error is not None else exchange.text(200))
+
+
+def refused_for_context_length(exchange: Exchange) -> bool:
+    """A 400, 413 or 422 that says the prompt does not fit the model's context."""
+    if exchange.status not in (400, 413, 422):
+        return False
+    if prompt_tokens_bound(exchange.request.body) < SMALLEST_PROMPT_TOO_LONG:
+        return False
+    try:
+        document = exchange.json()
+    except ValueError:
+        document = None
+    error = document.get("error") if isinstance(document, dict) else None
+    if isinstance(error, dict) and {str(error.get("code")), str(error.get("type"))} & (
+        CONTEXT_LENGTH_CODES
+    ):
+        return True
+    return bool(CONTEXT_LENGTH_WORDS.search(error_message(exchange)))
 
 
 # ------------------------------------------------------------------- one rule away from valid

@@ -93,31 +93,49 @@ def _stop_sequences(exchange: Exchange) -> list[str]:
     return [stop] if isinstance(stop, str) else list(stop or [])
 
 
-def _require_repetition(exchange: Exchange, contents: list[str]) -> None:
-    """Stop is only tested if the model repeated the line up to the stop word (probes.py)."""
-    if not any(WORD_BEFORE_STOP in content for content in contents):
+def _require_exercised(exchange: Exchange, contents: list[str]) -> None:
+    """Stop was exercised if the model came to the stop sequence and was cut there.
+
+    With a reference reply (``probes.stop_probe``) the stop word is one the model wrote at
+    temperature 0: the reply is exercised when it is the reference reply's start. Without one
+    (the reference was not served, or had no word) the model was asked to repeat a line, and is
+    exercised when it repeated it up to the word before the stop word."""
+    reference = exchange.request.reference_reply
+    if reference is None:
+        if not any(WORD_BEFORE_STOP in content for content in contents):
+            raise NotApplicable(
+                f"{exchange.name}: the reference reply had no word to stop at, and the reply "
+                f"never reached {WORD_BEFORE_STOP!r}: the stop sequence was not exercised"
+            )
+        return
+    if not any(content.strip() and reference.startswith(content.rstrip()) for content in contents):
         raise NotApplicable(
-            f"{exchange.name}: the reply never reached {WORD_BEFORE_STOP!r}, "
-            "so the stop sequence was not exercised"
+            f"{exchange.name}: at temperature 0 the reply differed from the reference reply "
+            f"before the stop word ({short(contents[0] if contents else '', 60)} against "
+            f"{short(reference, 60)}): the stop sequence was not exercised"
         )
 
 
+def _stop_violations(exchange: Exchange, contents: dict[int, str]) -> list[Violation]:
+    source = " (a word of the reference reply)" if exchange.request.reference_reply else ""
+    return [
+        Violation(
+            f"choice {index}'s content contains the stop sequence {sequence!r}{source}",
+            "content cut before the stop sequence",
+            short(content, 160),
+            exchange.name,
+        )
+        for index, content in contents.items()
+        for sequence in _stop_sequences(exchange)
+        if sequence and sequence in content
+    ]
+
+
 def content_avoids_stop(exchange: Exchange) -> list[Violation]:
-    sequences = _stop_sequences(exchange)
-    contents = message_contents(served_json(exchange))
-    _require_repetition(exchange, contents)
-    violations = []
-    for content in contents:
-        for sequence in sequences:
-            if sequence and sequence in content:
-                violations.append(
-                    Violation(
-                        f"the content contains the stop sequence {sequence!r}",
-                        "content cut before the stop sequence",
-                        short(content, 160),
-                        exchange.name,
-                    )
-                )
+    contents = dict(enumerate(message_contents(served_json(exchange))))
+    violations = _stop_violations(exchange, contents)
+    if not violations:
+        _require_exercised(exchange, list(contents.values()))
     return violations
 
 
@@ -143,20 +161,10 @@ def _looks_like_event_stream(body: bytes) -> bool:
 
 
 def stream_avoids_stop(exchange: Exchange) -> list[Violation]:
-    summary = stream_summary(exchange)
-    _require_repetition(exchange, list(summary.contents.values()))
-    violations = []
-    for index, content in summary.contents.items():
-        for sequence in _stop_sequences(exchange):
-            if sequence and sequence in content:
-                violations.append(
-                    Violation(
-                        f"choice {index}'s streamed content contains stop sequence {sequence!r}",
-                        "content cut before the stop sequence",
-                        short(content, 160),
-                        exchange.name,
-                    )
-                )
+    contents = stream_summary(exchange).contents
+    violations = _stop_violations(exchange, contents)
+    if not violations:
+        _require_exercised(exchange, list(contents.values()))
     return violations
 
 

@@ -201,10 +201,19 @@ def _validate_stop(value: object) -> str | tuple[str, ...] | Invalid:
     return tuple(value)
 
 
+OPTIONAL_PARAMETERS = ("stream", "temperature", "top_p", "max_tokens", "stop")
+
+
 def validate(payload: object) -> ChatRequest | Invalid:
-    """Check a parsed body against the documented contract; unknown top-level fields are ignored."""
+    """Check a parsed body against the documented contract; unknown top-level fields are ignored.
+    An optional parameter sent as null means "not set", as OpenAI's API reads it."""
     if not isinstance(payload, dict):
         return Invalid("The request body must be a JSON object.", None, "invalid_type")
+    payload = {
+        key: value
+        for key, value in payload.items()
+        if not (key in OPTIONAL_PARAMETERS and value is None)
+    }
     if "model" not in payload:
         return _missing("model", "REQ-001")
     model = payload["model"]

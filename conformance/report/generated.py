@@ -6,8 +6,9 @@ from typing import Any
 
 
 def generation_lines(summary: dict[str, Any]) -> list[str]:
-    """The seed and the budget (so a run can be replayed), then each failing property's
-    minimal request as a curl command, with the response that broke the rule."""
+    """The seed and the budget (so a run can be replayed), each property's notes (what it left
+    out and why, refusals for context length), then each failing property's minimal request as
+    a curl command, with the response that broke the rule."""
     seed = summary["seed"]
     reached = " (budget reached: some examples were not sent)" if summary["budget_reached"] else ""
     lines = [
@@ -16,6 +17,7 @@ def generation_lines(summary: dict[str, Any]) -> list[str]:
         f"{summary['max_requests']}{reached}"
     ]
     for result in summary["properties"]:
+        lines += [f"{result['property']}: {note}" for note in result.get("notes", [])]
         if not result["failed"]:
             continue
         shrunk = "minimal request" if result["minimal"] else "failing request (not shrunk)"

@@ -495,7 +495,7 @@ def render_skips(report: dict[str, Any]) -> str:
     if not items:
         return ""
     return (
-        f"<details><summary>Skipped: could not be judged ({len(items)})</summary>"
+        f"<details open><summary>Skipped: could not be judged ({len(items)})</summary>"
         f'<ul class="cc-list">{"".join(items)}</ul></details>'
     )
 

@@ -119,13 +119,17 @@ def summary_lines(report: dict[str, Any], *, verbose: bool = False, width: int =
             e["requirement"] + (f" ({e['model']})" if e.get("model") else "") for e in fixed
         )
         lines.append((f"Passing now, remove from the baseline: {names}", "yellow"))
-    skipped = [
-        r["id"]
-        for r in report.get("requirements", [])
-        if r.get("status") == "skipped" and r.get("tests")
-    ]
-    if skipped:
-        lines.append((f"Skipped (could not be judged): {', '.join(skipped)}", None))
+    unjudged = []
+    for requirement in report.get("requirements", []):
+        if requirement.get("status") != "skipped" or not requirement.get("tests"):
+            continue
+        skipping = [(c, v) for c in cols if (v := cell(requirement, c, report)).status == "skipped"]
+        reason = (skipping[0][1].reason if skipping else "") or "no reason given"
+        where = _where(skipping, cols, several)
+        unjudged.append((requirement["id"], requirement.get("level", ""), where, reason))
+    if unjudged:
+        lines.append((f"Could not be judged ({len(unjudged)}):", "yellow"))
+        lines += [(line, None) for line in _table(unjudged, width)]
     lines.append(verdict_line(report))
     if baseline and not report.get("conformant"):
         if report.get("gate_passed"):

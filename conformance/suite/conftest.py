@@ -49,7 +49,13 @@ class RunContext:
     def _submit(self, probe: str, model: str) -> Future[Exchange]:
         key = (probe, model)
         if key not in self._futures:
-            self._futures[key] = self.runner.submit(probe, PROBES[probe].build(model))
+            spec = PROBES[probe]
+            if spec.after is not None and spec.derive is not None:
+                prior = self._submit(spec.after, model)
+                derive = functools.partial(spec.derive, model)
+                self._futures[key] = self.runner.submit_after(probe, prior, derive)
+            else:
+                self._futures[key] = self.runner.submit(probe, spec.build(model))
         return self._futures[key]
 
     def exchange(self, probe: str, model: str) -> Exchange:

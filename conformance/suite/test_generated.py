@@ -59,3 +59,10 @@ def test_requests_one_conventional_rule_away_are_refused(generation, model):
 @pytest.mark.requirement("GEN-004")
 def test_refused_generated_requests_get_the_error_body(generation, model, request):
     expect_property(properties.error_bodies(generation, model, _exchanges(request, ERROR_PROBES)))
+
+
+@pytest.mark.usefixtures(*SERVED_PROBES)
+@pytest.mark.requirement("GEN-005")
+def test_explicit_nulls_mean_not_set(generation, model, request):
+    baseline = _exchanges(request, SERVED_PROBES)
+    expect_property(properties.served(generation, model, baseline, nulls=True))

@@ -1,6 +1,6 @@
 """GEN faults: bugs that only some inputs bring out, so no fixed probe trips them.
 
-Each is a bug real servers have shipped: a division by the temperature, a history re-encoded as
+Each is a bug real servers have shipped: an off-by-one at the temperature's bound, a history re-encoded as
 UCS-2, a template that expects the user to speak last, a fixed-size buffer of stop sequences;
 and on the invalid side a lenient parser, a forgotten bound, and a framework's default error page
 for the rules nobody wrote a message for. The generated requests (conformance/suite/
@@ -38,13 +38,14 @@ class _ServerErrorOn(Behaviour):
 
 
 @fault(
-    "temperature-zero-500",
+    "temperature-two-500",
     "GEN-001",
-    description="Answers 500 when `temperature` is exactly 0 (logits divided by it).",
+    description="Answers 500 when `temperature` is exactly 2, the documented upper bound (the "
+    "sampler's table has an exclusive bound).",
 )
-class TemperatureZero500(_ServerErrorOn):
+class TemperatureTwo500(_ServerErrorOn):
     def crashes_on(self, request: ChatRequest) -> bool:
-        return request.temperature is not None and request.temperature == 0
+        return request.temperature is not None and request.temperature == 2
 
 
 @fault(
@@ -105,19 +106,31 @@ class CoerceTopP(Behaviour):
         return super().validate(payload)
 
 
-def _is_zero(value: object) -> bool:
-    return type(value) is int and value == 0  # not False, not 0.0
+@fault(
+    "top-p-clamped",
+    "GEN-003",
+    description="Clamps `top_p` above 1 to 1 instead of refusing it (OpenAI refuses it).",
+)
+class TopPClamped(Behaviour):
+    def validate(self, payload: object) -> ChatRequest | Invalid:
+        top_p = payload.get("top_p") if isinstance(payload, dict) else None
+        if isinstance(top_p, (int, float)) and not isinstance(top_p, bool) and top_p > 1:
+            payload = {**payload, "top_p": 1.0}
+        return super().validate(payload)
 
 
 @fault(
-    "max-tokens-zero-unlimited",
-    "GEN-003",
-    description="Takes `max_tokens: 0` as no limit instead of refusing it.",
+    "null-refused",
+    "GEN-005",
+    description='Refuses an optional parameter sent as null (`"stop": null`) with 400, '
+    "where OpenAI reads null as not set (strict validators without nullable types).",
 )
-class MaxTokensZeroUnlimited(Behaviour):
+class NullRefused(Behaviour):
     def validate(self, payload: object) -> ChatRequest | Invalid:
-        if isinstance(payload, dict) and _is_zero(payload.get("max_tokens")):
-            payload = {k: v for k, v in payload.items() if k != "max_tokens"}
+        if isinstance(payload, dict):
+            for name in ("stream", "temperature", "top_p", "stop"):
+                if name in payload and payload[name] is None:
+                    return Invalid(f"Invalid type for '{name}': got null.", name, "invalid_type")
         return super().validate(payload)
 
 

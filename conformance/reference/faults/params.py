@@ -42,6 +42,18 @@ class StopIncluded(Behaviour):
     keep_stop_sequence = True
 
 
+@fault(
+    "stop-ignored",
+    "PARAM-003",
+    "PARAM-004",
+    "PARAM-006",
+    description="Ignores `stop` altogether: the reply runs on past every stop sequence.",
+)
+class StopIgnored(Behaviour):
+    def stop_sequences(self, request: ChatRequest) -> tuple[str, ...]:
+        return ()
+
+
 @fault("stop-array-ignored", "PARAM-004", description="Honours `stop` only when it is a string.")
 class StopArrayIgnored(Behaviour):
     def stop_sequences(self, request: ChatRequest) -> tuple[str, ...]:
