@@ -67,10 +67,11 @@ def chunks_of(body: bytes) -> list[dict]:
 
 
 def streamed_text(chunks: list[dict], choice: int = 0) -> str:
+    """The text of one choice; usage-only chunks (`choices: []`) and `content: null` add none."""
     return "".join(
-        c["choices"][0]["delta"].get("content", "")
+        c["choices"][0]["delta"].get("content") or ""
         for c in chunks
-        if c["choices"][0]["index"] == choice
+        if c["choices"] and c["choices"][0]["index"] == choice
     )
 
 
