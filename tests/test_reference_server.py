@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance import schemas
 from conformance.reference import (
     DEFAULT_API_KEY,
     FAULTS,
@@ -67,10 +68,11 @@ def chunks_of(body: bytes) -> list[dict]:
 
 
 def streamed_text(chunks: list[dict], choice: int = 0) -> str:
+    """The text of one choice; usage-only chunks (`choices: []`) and `content: null` add none."""
     return "".join(
-        c["choices"][0]["delta"].get("content", "")
+        c["choices"][0]["delta"].get("content") or ""
         for c in chunks
-        if c["choices"][0]["index"] == choice
+        if c["choices"] and c["choices"][0]["index"] == choice
     )
 
 
@@ -582,6 +584,95 @@ def test_variation_all_combines_everything_that_combines() -> None:
     assert (
         b"\r\n" in exchange.body and b"data:{" in exchange.body and b": keep-alive" in exchange.body
     )
+
+
+# Real providers' formats (issue 11): each names where its wire format comes from.
+GENERIC_VARIATIONS = {
+    "sse-comments", "crlf", "cr", "split-writes", "no-space", "extra-fields", "plain-ids",
+    "two-choices", "slow", "jitter", "usage-null-chunks", "echo-key", "rate-limited", "all",
+}  # fmt: skip
+PROVIDER_VARIATIONS = sorted(set(VARIATIONS) - GENERIC_VARIATIONS)
+SOURCE = re.compile(r"https://\S+|\b[\w.-]+/[\w.-]+:[\w./-]+")
+
+
+def test_there_are_provider_variations() -> None:
+    assert len(PROVIDER_VARIATIONS) >= 8
+
+
+@pytest.mark.parametrize("name", PROVIDER_VARIATIONS)
+def test_provider_variation_names_its_source(name: str) -> None:
+    description = VARIATIONS[name].description
+    assert "Source:" in description and SOURCE.search(description.split("Source:")[1]), name
+    assert VARIATIONS[name].behaviour.__doc__, f"{name}: say what was copied"
+
+
+@pytest.mark.parametrize("name", PROVIDER_VARIATIONS)
+def test_provider_variation_streams_are_schema_valid_with_and_without_usage(name: str) -> None:
+    for options in ({}, {"stream_options": {"include_usage": True}}):
+        chunks = chunks_of(call_with(variations=(name,), body={**STREAM, **options}).body)
+        assert streamed_text(chunks) == baseline_text()
+        for chunk in chunks:
+            assert not schemas.schema_errors(schemas.CHUNK, chunk), (name, chunk)
+        usage_chunks = [c for c in chunks if not c["choices"]]
+        if options and name not in ("groq",):  # Groq reports stream usage in x_groq
+            assert usage_chunks and usage_chunks[-1] is chunks[-1], name
+            usage = chunks[-1]["usage"]
+            assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    body = call_with(variations=(name,), body=chat("a b c", max_tokens=2)).json()
+    assert not schemas.schema_errors(schemas.RESPONSE, body), (name, body)
+    assert body["choices"][0]["finish_reason"] == "length"
+
+
+def test_openai_variation_marks_usage_null_only_when_asked() -> None:
+    plain = chunks_of(call_with(variations=("openai",), body=STREAM).body)
+    assert all("usage" not in c and c["obfuscation"] for c in plain)
+    body = {**STREAM, "stream_options": {"include_usage": True}}
+    asked = chunks_of(call_with(variations=("openai",), body=body).body)
+    assert all(c["usage"] is None for c in asked[:-1]) and asked[-1]["choices"] == []
+
+
+def test_deepseek_reasoning_shares_the_budget_and_keeps_alive() -> None:
+    exchange = call_with(variations=("deepseek",), body=chat("a b c d e", max_tokens=3))
+    assert exchange.writes[:2] == [b"\n", b"\n"]
+    body = exchange.json()
+    assert body["choices"][0]["message"]["reasoning_content"] == "Echo it."
+    assert body["choices"][0]["message"]["content"] == "a "
+    assert body["usage"]["completion_tokens"] == 3
+    stream = call_with(variations=("deepseek",), body=STREAM).body
+    assert stream.startswith(b": keep-alive\n\n")
+
+
+def test_vllm_sends_the_last_text_with_the_finish_and_the_stop_reason() -> None:
+    chunks = chunks_of(
+        call_with(variations=("vllm",), body=chat("a b c", max_tokens=2, stream=True)).body
+    )
+    assert chunks[-1]["choices"][0] == {
+        "index": 0, "delta": {"content": "b "}, "logprobs": None,
+        "finish_reason": "length", "stop_reason": None,
+    }  # fmt: skip
+    body = call_with(variations=("vllm",), body=chat("a b c", stop=["b"])).json()
+    assert body["choices"][0]["stop_reason"] == "b" and body["kv_transfer_params"] is None
+
+
+def test_ollama_writes_json_as_go_does() -> None:
+    exchange = call_with(variations=("ollama",), body=chat("<a> & b"))
+    assert exchange.body.endswith(b"}\n") and b"\\u003ca\\u003e \\u0026 b" in exchange.body
+    chunks = chunks_of(call_with(variations=("ollama",), body=STREAM).body)
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert chunks[0]["choices"][0]["delta"]["content"]
+    assert chunks[-1]["choices"][0]["delta"] == {}
+
+
+def test_llama_cpp_errors_carry_the_status_as_code() -> None:
+    body = call_with(variations=("llama-cpp",), headers={}).json()
+    assert body == {
+        "error": {
+            "code": 401,
+            "message": "You didn't provide an API key in the Authorization header.",
+            "type": "authentication_error",
+        }
+    }
+    assert not schemas.schema_errors(schemas.ERROR, body)
 
 
 # ------------------------------------------------------------------- streams that never end

@@ -125,3 +125,22 @@ class ModelMissing(Behaviour):
         body = super().completion_body(completion)
         body.pop("model", None)
         return body
+
+
+@fault(
+    "finish-eos",
+    "RESP-009",
+    "STREAM-006",
+    "RESP-002",
+    "STREAM-002",
+    description='`finish_reason` is Together AI\'s "eos" for a natural end, in JSON and streams. '
+    "Source: https://docs.together.ai/reference/chat-completions-1 (FinishReason: stop, eos, "
+    "length, tool_calls, function_call).",
+)
+class FinishEos(Behaviour):
+    """Together AI reports a model that emitted its end-of-sequence token as "eos"; the
+    documented contract allows only stop, length and content_filter."""
+
+    def finish_reason(self, generation: Generation) -> str:
+        reason = super().finish_reason(generation)
+        return "eos" if reason == "stop" else reason
