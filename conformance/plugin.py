@@ -337,7 +337,6 @@ def _record_unanswered_preflight(config: pytest.Config, run: dict) -> None:
     from conformance import preflight
     from conformance.checks import Violation
     from conformance.exchange import redact
-    from conformance.report import session
     from conformance.report.evidence import failure_evidence
     from conformance.report.results import TestOutcome
 
@@ -357,7 +356,7 @@ def _record_unanswered_preflight(config: pytest.Config, run: dict) -> None:
         model=model,
         outcome="failed",
         messages=(redact(violation.render(), *secrets),),
-        known=session.known_reason(config, preflight.REQUIREMENT, model),
+        known=None,  # never waved through by a baseline: nothing else was tested
         evidence=failure_evidence([violation], {preflight.NAME: exchange}, secrets),
     )
 
