@@ -1,18 +1,20 @@
 """The ``chat-conformance`` command: ``run`` the suite, ``serve`` the reference server, list the
 ``requirements``.
 
-Exit codes: 0 conformant, 1 not conformant, 2 the run could not happen (bad arguments, target
-unreachable). Heavy imports wait until a subcommand needs them, so ``--help`` answers at once.
+Exit codes: 0 conformant, 1 not conformant, 2 no verdict (bad arguments or config file; the
+suite's preflight found a setup error: target unreachable, key or model refused; the target
+throttled the run). Heavy imports wait until a subcommand needs them, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import re
 import sys
 from pathlib import Path
 
+from conformance.durations import parse_duration
 from conformance.environment import ENV_API_KEY, ENV_BASE_URL, ENV_MODELS, env_models
 from conformance.profiles import (
     DEFAULT_PROFILE,
@@ -46,17 +48,15 @@ def _number(kind: type, minimum: float, inclusive: bool):
 _positive_int = _number(int, 0, inclusive=False)
 _non_negative_int = _number(int, 0, inclusive=True)
 
-_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*")
-
 
 def _duration(minimum: float, inclusive: bool):
     """Seconds from ``300ms``, ``0.3s`` or a bare ``0.3`` (seconds, as before units existed)."""
 
     def parse(text: str) -> float:
-        match = _DURATION.fullmatch(text)
-        if match is None:
-            raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 300ms, 1.5s, 2)")
-        value = float(match[1]) / (1000.0 if match[2] == "ms" else 1.0)
+        try:
+            value = parse_duration(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
         if value < minimum or (value == minimum and not inclusive):
             bound = f">= {minimum}" if inclusive else f"> {minimum}"
             raise argparse.ArgumentTypeError(f"must be {bound} seconds, got {text}")
@@ -287,14 +287,16 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(arguments: argparse.Namespace) -> int:
     import pytest
 
+    key_source = "--api-key" if arguments.api_key else None
     extra_args = apply_config_file(arguments)  # fills what the flags left out
+    key_source = key_source or getattr(arguments, "api_key_source", None) or ENV_API_KEY
     base_url = arguments.base_url or os.environ.get(ENV_BASE_URL) or None
     api_key = arguments.api_key or os.environ.get(ENV_API_KEY) or None
     models = arguments.model or list(env_models())
     if base_url is not None:
         if not models:
             raise CannotRun("name the model(s) to test with --model (or CHAT_CONFORMANCE_MODEL)")
-        check_reachable(base_url, arguments.ca_bundle, arguments.connect_timeout)
+        check_target_url(base_url, arguments.ca_bundle)  # reachability: the suite's preflight
     if arguments.only:
         from conformance.catalog import load_catalog
 
@@ -318,6 +320,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     }
     args = [item for pair in options.items() for item in pair]
     args += ["--self-contained-html", "--pyargs", "conformance.suite"]
+    args.append(f"--chat-key-source={key_source}")  # '=': the value may be "--api-key"
     # Plugins the suite does not use: the GEN tests drive Hypothesis themselves (explicit seed,
     # settings and database), so its pytest plugin only adds startup time; anyio's only warns.
     args += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
@@ -329,6 +332,8 @@ def run_command(arguments: argparse.Namespace) -> int:
         args += ["--chat-ca-bundle", arguments.ca_bundle]
     if arguments.request_log:
         args += ["--chat-request-log", arguments.request_log]
+    if getattr(arguments, "config_used", None):
+        args += ["--chat-config-file", arguments.config_used]
     for model in models:
         args += ["--chat-model", model]
     for pattern in arguments.only or ():
@@ -356,12 +361,29 @@ def run_command(arguments: argparse.Namespace) -> int:
     if arguments.baseline and not arguments.no_baseline:
         args += ["--chat-baseline", check_baseline(arguments.baseline)]
     args += arguments.pytest_args
-    code = pytest.main(args)
+    outcome = _RunOutcome()
+    code = pytest.main(args, plugins=[outcome])
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)
-    reason = _incomplete_reason(options["--chat-json"], code)
+    preflight = outcome.info.get("preflight") or {}
+    if preflight.get("outcome") in ("setup", "throttled"):
+        reason = preflight["message"]  # the suite's preflight ended the run: no verdict
+    else:
+        reason = _incomplete_reason(options["--chat-json"], code)
     print(f"chat-conformance: error: {reason}", file=sys.stderr)
     return EXIT_CANNOT_RUN
+
+
+class _RunOutcome:
+    """A pytest plugin object that keeps what the suite learnt about the run (its run info)."""
+
+    def __init__(self) -> None:
+        self.info: dict = {}
+
+    def pytest_sessionfinish(self, session) -> None:
+        from conformance.plugin import run_info_key
+
+        self.info = session.config.stash.get(run_info_key, {})
 
 
 def _incomplete_reason(json_path: str, code: int) -> str:
@@ -389,40 +411,29 @@ def _require_free_port(host: str, port: int) -> None:
         raise CannotRun(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
-def check_reachable(base_url: str, ca_bundle: str | None = None, connect: float = 10.0) -> None:
-    """Fail fast, in one line, when the target cannot be reached or is not a chat API at all.
+def check_target_url(base_url: str, ca_bundle: str | None = None) -> None:
+    """Refuse, in one line, a URL that cannot be a target, before pytest starts. Whether the
+    target answers is the suite's preflight (``conformance/preflight.py``): one bounded request
+    through the run's own exchange runner, for the CLI and the pytest route alike."""
+    from urllib.parse import urlsplit
 
-    The probe is an unauthenticated POST with an empty body: it costs nothing on a paid API.
-    """
     import httpx
 
-    from conformance.exchange import Target, display_url, redact, tls_verification
+    from conformance.exchange import Target, display_url
 
     try:
         shown = display_url(base_url)
-        url = Target(base_url).url("/chat/completions")
-    except ValueError as error:  # urllib's verdict on a malformed URL, e.g. "http://[::1/v1"
+        httpx.URL(Target(base_url).url("/chat/completions"))
+        urlsplit(base_url).port  # noqa: B018 - raises on a port out of range
+    except (
+        ValueError,
+        httpx.InvalidURL,
+    ) as error:  # urllib's verdict on a malformed URL, e.g. "http://[::1/v1"
         raise CannotRun(f"--base-url is not a valid URL: {error}") from None
     if not base_url.startswith(("http://", "https://")):
         raise CannotRun(f"--base-url must start with http:// or https:// (got {shown!r})")
     if ca_bundle and not Path(ca_bundle).is_file():
         raise CannotRun(f"--ca-bundle: no such file: {ca_bundle}")
-    target = Target(base_url)
-    shown = display_url(url)
-    try:
-        response = httpx.post(
-            url,
-            json={},
-            timeout=httpx.Timeout(15.0, connect=connect),
-            verify=tls_verification(ca_bundle or True),
-        )
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
-        reason = redact(str(error), *target.secrets).splitlines()[0] if str(error) else ""
-        raise CannotRun(f"cannot reach {shown}: {type(error).__name__}: {reason}") from None
-    if response.status_code in (404, 405):
-        hint = " (--base-url is the URL up to and including /v1)"
-        status = response.status_code
-        raise CannotRun(f"no chat-completions endpoint at {shown}: status {status}{hint}")
 
 
 def apply_config_file(arguments: argparse.Namespace) -> list[str]:
@@ -481,12 +492,34 @@ def serve_command(arguments: argparse.Namespace) -> int:
         token_interval=arguments.token_interval,
     )
     _require_free_port(arguments.host, arguments.port)
-    print(
-        f"chat-conformance reference server on http://{arguments.host}:{arguments.port}/v1",
-        flush=True,
-    )
-    serve(config, arguments.host, arguments.port)
+    print(serve_banner(arguments.host, arguments.port, config.api_key), flush=True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how it stops: no traceback
+        serve(config, arguments.host, arguments.port)
     return 0
+
+
+def serve_banner(host: str, port: int, api_key: str) -> str:
+    """What a client needs to talk to the server: URL, key, models, and the run command."""
+    from conformance.settings import EMBEDDED_MODEL
+
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"  # an IPv6 address in a URL
+    base_url = f"http://{shown}:{port}/v1"
+    command = (
+        f"CHAT_CONFORMANCE_API_KEY={api_key} chat-conformance run "
+        f"--base-url {base_url} --model {EMBEDDED_MODEL}"
+    )
+    return "\n".join(
+        [
+            f"chat-conformance reference server on {base_url}",
+            f"  base URL  {base_url}",
+            f"  key       {api_key}   (sent as: Authorization: Bearer {api_key})",
+            f"  models    any name: the server echoes the last message ({EMBEDDED_MODEL}, ...)",
+            f"  test it   {command}",
+            "Each request is logged below; Ctrl+C stops the server.",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.durations import parse_duration
 from conformance.toml_file import read_toml
 
 FILE_NAME = "chat-conformance.toml"
@@ -43,9 +44,10 @@ SETTINGS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "only": ("only", list),
     "reports-dir": ("reports_dir", str),
     "concurrency": ("concurrency", int),
-    "timeout": ("timeout", (int, float)),
-    "read-timeout": ("read_timeout", (int, float)),
+    "timeout": ("timeout", (int, float, str)),  # seconds, or "90s", "1500ms" as on the CLI
+    "read-timeout": ("read_timeout", (int, float, str)),
 }
+DURATIONS = ("timeout", "read-timeout")
 FORBIDDEN = {"api-key", "api_key", "key", "token", "authorization"}
 
 
@@ -108,10 +110,17 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def _pyproject_table(path: Path) -> dict[str, Any] | None:
+    """The [tool.chat-conformance] table. A pyproject.toml that is not valid TOML stops the run
+    (it may hold the settings that matter): running on without them would test something else."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except OSError:
         return None
+    except tomllib.TOMLDecodeError as problem:
+        raise ConfigError(
+            f"{path} is not valid TOML: {problem} (a [tool.chat-conformance] table in it "
+            f"would be ignored; fix the file, or name another with --config)"
+        ) from None
     table = data.get("tool", {}).get("chat-conformance")
     return table if isinstance(table, dict) else None
 
@@ -155,11 +164,24 @@ def _check_keys(table: dict[str, Any], where: str) -> None:
         if key not in SETTINGS:
             raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(SETTINGS)})")
         expected = SETTINGS[key][1]
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+        if key in DURATIONS:
+            _duration(key, value, where)
     for key in ("models", "only"):
         if key in table and not all(isinstance(v, str) for v in table[key]):
             raise ConfigError(f"{where}: {key} must be a list of strings")
+
+
+def _duration(key: str, value: int | float | str, where: str) -> float:
+    """Seconds: a number, or a string with the CLI's units ("90s", "1500ms")."""
+    try:
+        seconds = parse_duration(value) if isinstance(value, str) else float(value)
+    except ValueError as problem:
+        raise ConfigError(f"{where}: {key}: {problem}") from None
+    if not seconds > 0:
+        raise ConfigError(f"{where}: {key} must be > 0 seconds, got {value!r}")
+    return seconds
 
 
 def _target(name: str, path: Path, table: dict[str, Any]) -> TargetConfig:
@@ -172,9 +194,9 @@ def _target(name: str, path: Path, table: dict[str, Any]) -> TargetConfig:
         values["known_failures"] = str((path.parent / known).resolve())
     if "reports_dir" in values:
         values["reports_dir"] = str(path.parent / values["reports_dir"])
-    for key in ("timeout", "read_timeout"):
-        if key in values:
-            values[key] = float(values[key])
+    for key in DURATIONS:
+        if key in table:
+            values[SETTINGS[key][0]] = _duration(key, table[key], str(path))
     return TargetConfig(name=name, source=path, **values)
 
 
@@ -194,6 +216,7 @@ def apply_to_run(arguments: Any) -> list[str]:
     if getattr(arguments, "config", None) and not path.is_file():
         raise ConfigError(f"--config: no such file: {path}")
     config = load_config(path) if path is not None else None
+    arguments.config_used = str(path) if path is not None else None  # for the reports
     if arguments.target and config is None:
         raise ConfigError(
             f"--target {arguments.target}: no {FILE_NAME} (or [tool.chat-conformance] in "
@@ -222,6 +245,7 @@ def _apply_target(arguments: Any, target: TargetConfig) -> list[str]:
             setattr(arguments, key, list(value))
     if not arguments.api_key:
         arguments.api_key = target.api_key()
+        arguments.api_key_source = target.api_key_env or DEFAULT_KEY_ENV  # named if refused
         if arguments.api_key is None and target.api_key_env and target.base_url:
             raise ConfigError(
                 f"target {target.name!r} reads its key from ${target.api_key_env}, which is not set"

@@ -98,6 +98,7 @@ class Exchange:
     events: list[SseEvent] = field(default_factory=list)
     sse: SseParser | None = None
     error: str | None = None  # transport failure or a bound that was hit
+    error_type: str | None = None  # what ended it: ConnectError, ReadTimeout, deadline, bound
     deadline_hit: bool = False
     attempts: int = 1
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # caches
@@ -250,12 +251,19 @@ async def _attempt(
     except TimeoutError:
         exchange.deadline_hit = True
         exchange.error = f"the exchange did not end within the {limits.deadline:g} s deadline"
+        exchange.error_type = "deadline"
+    except httpx.ConnectTimeout:
+        exchange.error = f"connecting timed out ({limits.connect_timeout:g} s)"
+        exchange.error_type = "ConnectTimeout"
     except httpx.TimeoutException as error:
         exchange.error = f"{_timeout_phase(error)} ({limits.read_timeout:g} s without data)"
+        exchange.error_type = type(error).__name__
     except httpx.HTTPError as error:
-        exchange.error = f"{type(error).__name__}: {error}"
+        exchange.error = _describe(error)
+        exchange.error_type = type(error).__name__
     except (_BoundHit, DecodingError) as bound:
         exchange.error = str(bound)
+        exchange.error_type = "bound"
     exchange.elapsed = time.monotonic() - start
     exchange.body = bytes(body)
     if parser is not None:
@@ -318,9 +326,22 @@ def _feed_bounded(parser: SseParser, data: bytes, max_events: int, now: float) -
 _FEED_SLICE = 16 * 1024
 
 
+def _describe(error: BaseException) -> str:
+    """The error and, when it says more, its root cause ("All connection attempts failed"
+    hides "Connection refused")."""
+    text = f"{type(error).__name__}: {error}"
+    root = error
+    for _ in range(10):  # a cause chain is short; never follow a cycle for long
+        deeper = root.__cause__ or root.__context__
+        if deeper is None:
+            break
+        root = deeper
+    if root is not error and str(root) and str(root) not in text:
+        text += f" ({root})"
+    return text
+
+
 def _timeout_phase(error: httpx.TimeoutException) -> str:
-    if isinstance(error, httpx.ConnectTimeout):
-        return "connecting timed out"
     if isinstance(error, httpx.PoolTimeout):
         return "waiting for a connection timed out"
     return "reading the response timed out"

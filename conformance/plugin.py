@@ -20,6 +20,9 @@ _outcomes_key = pytest.StashKey[dict]()
 _active_key = pytest.StashKey[bool]()
 _started_key = pytest.StashKey[tuple]()
 run_info_key = pytest.StashKey[dict]()  # filled by the suite: the target's URL, requests sent
+# The exit status of a run that gave no verdict (the preflight found a setup error, or the target
+# throttled the run): chat-conformance run's exit code 2, which pytest calls INTERRUPTED.
+NO_VERDICT = pytest.ExitCode.INTERRUPTED
 
 
 class RequirementFailed(AssertionError):
@@ -129,6 +132,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="NAME",
         help="name of the target in the reports (chat-conformance run --target sets it)",
+    )
+    group.addoption(
+        "--chat-key-source",
+        default=None,
+        metavar="WHERE",
+        help="where the key came from, named when the target refuses it "
+        "(chat-conformance run sets it: a variable's name or --api-key)",
+    )
+    group.addoption(
+        "--chat-config-file",
+        default=None,
+        metavar="PATH",
+        help="the config file the run used, for the reports (chat-conformance run sets it)",
     )
     from conformance.profiles import add_generation_options
 
@@ -273,14 +289,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from conformance.settings import settings_from_pytest
 
     settings = settings_from_pytest(config)
+    run = config.stash.get(run_info_key, {})
+    _record_unanswered_preflight(config, run)
     results = _results(config)
     conformant = is_conformant(results, settings.strict)
     gate_passed = gate_passes(results, settings.strict)  # known failures do not fail the run
-    run = config.stash.get(run_info_key, {})
     if run.get("throttled"):
-        session.exitstatus = pytest.ExitCode.INTERRUPTED  # no verdict: the target held us back
+        session.exitstatus = NO_VERDICT  # the target held us back
     elif exitstatus == pytest.ExitCode.TESTS_FAILED and gate_passed:
         session.exitstatus = pytest.ExitCode.OK  # only SHOULD (or known) failures
+    elif exitstatus == pytest.ExitCode.OK and not gate_passed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the preflight's AUTH-003 failure
     started, started_at = config.stash[_started_key]
     report = build_report(
         results,
@@ -302,11 +321,49 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             config.stash.get(reporting.baseline_key, None),
             list(config.stash[_outcomes_key].values()),
         ),
-        run={**reporting.run_metadata(config), **_generation(run)},
+        run={**reporting.run_metadata(config), **_generation(run), **_preflight(run)},
     )
     config.stash[reporting.report_key] = report  # for the terminal summary and the HTML
     if settings.json_path:
         write_report(report, settings.json_path)
+
+
+def _record_unanswered_preflight(config: pytest.Config, run: dict) -> None:
+    """A target that did not answer the preflight in time fails AUTH-003 on that exchange;
+    every test was skipped (nothing else was sent), so the failure is recorded here."""
+    exchange = run.get("preflight_exchange")
+    if exchange is None or run.get("preflight", {}).get("outcome") != "unanswered":
+        return
+    from conformance import preflight
+    from conformance.checks import Violation
+    from conformance.exchange import redact
+    from conformance.report.evidence import failure_evidence
+    from conformance.report.results import TestOutcome
+
+    option = config.option
+    violation = Violation(
+        "a minimal valid request was not answered within the configured bounds",
+        expected=f"status 200 within {option.chat_read_timeout:g} s of silence "
+        f"and {option.chat_deadline:g} s in all",
+        actual=exchange.error or "no answer",
+        exchange=preflight.NAME,
+    )
+    secrets = _secrets(config)
+    model = exchange.request.body["model"]
+    config.stash[_outcomes_key][preflight.NAME] = TestOutcome(
+        nodeid=preflight.NAME,
+        requirement=preflight.REQUIREMENT,
+        model=model,
+        outcome="failed",
+        messages=(redact(violation.render(), *secrets),),
+        known=None,  # never waved through by a baseline: nothing else was tested
+        evidence=failure_evidence([violation], {preflight.NAME: exchange}, secrets),
+    )
+
+
+def _preflight(run: dict) -> dict:
+    """What the preflight found, when it stopped the run short of the full plan."""
+    return {"preflight": run["preflight"]} if run.get("preflight") else {}
 
 
 def _generation(run: dict) -> dict:
@@ -337,6 +394,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
         for line in generation_lines(run["generation"]):
             terminalreporter.write_line(line)
+    if run.get("preflight", {}).get("outcome") == "unanswered":
+        terminalreporter.write_line(f"NO ANSWER: {run['preflight']['message']}", red=True)
     if run.get("throttled"):
         terminalreporter.write_line(
             f"THROTTLED: {len(run['throttled'])} request(s) still got 429/503 after every retry "

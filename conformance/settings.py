@@ -37,6 +37,7 @@ class Settings:
     ca_bundle: str | None = None  # TLS is always verified; this adds a trusted CA bundle
     reference_faults: tuple[str, ...] = ()  # for the embedded server only
     reference_variations: tuple[str, ...] = ()
+    key_source: str = ENV_API_KEY  # where the key came from, as messages name it
 
     @property
     def embedded(self) -> bool:
@@ -69,4 +70,6 @@ def settings_from_pytest(config) -> Settings:
         ca_bundle=option.chat_ca_bundle,
         reference_faults=tuple(option.chat_reference_fault or ()),
         reference_variations=tuple(option.chat_reference_variation or ()),
+        key_source=getattr(option, "chat_key_source", None)
+        or ("--chat-api-key" if option.chat_api_key else ENV_API_KEY),
     )

@@ -65,7 +65,10 @@ def test_only_selects_requirements(tmp_path):
         (["run", "--no-such-flag"], "unrecognized arguments"),
     ],
 )
-def test_a_run_that_cannot_happen_exits_2_with_one_line(arguments, message, capsys):
+def test_a_run_that_cannot_happen_exits_2_with_one_line(
+    arguments, message, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # a run that starts (the closed port) writes its empty reports
     port = str(_free_port())
     assert _exit_code([a.replace("{port}", port) for a in arguments]) == 2
     error = capsys.readouterr().err.strip()
@@ -80,7 +83,8 @@ def _exit_code(arguments: list[str]) -> int:
         return int(exit.code or 0)
 
 
-def test_wrong_path_is_reported_as_no_endpoint(capsys):
+def test_wrong_path_is_reported_as_no_endpoint(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     from conformance.reference.config import ServerConfig
     from conformance.reference.runner import running_server
 

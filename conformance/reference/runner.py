@@ -55,7 +55,7 @@ def _uvicorn_config(app: ReferenceApp, embedded: bool, **options: object) -> uvi
         http="h11",
         loop="asyncio",
         lifespan="off",
-        access_log=False,
+        access_log=not embedded,  # `serve` shows each request; the embedded server is quiet
         log_level="warning",
         # Embedded, leave the host process's logging configuration alone.
         log_config=None if embedded else uvicorn.config.LOGGING_CONFIG,
@@ -119,4 +119,6 @@ def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8000) -> No
     """Serve `config` in the foreground until interrupted (Ctrl+C)."""
     app = ReferenceApp(config)
     _quiet_deliberate_aborts(app)
-    _Server(_uvicorn_config(app, embedded=False, host=host, port=port), app).run()
+    server_config = _uvicorn_config(app, embedded=False, host=host, port=port)
+    logging.getLogger("uvicorn.access").setLevel(logging.INFO)  # one line per request
+    _Server(server_config, app).run()

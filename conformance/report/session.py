@@ -104,6 +104,7 @@ def run_metadata(config: pytest.Config) -> dict[str, Any]:
         value = getattr(config.option, f"chat_{key}", None)
         if value is not None:
             meta[key] = value
+    meta["config_file"] = getattr(config.option, "chat_config_file", None)  # None: no file
     return meta
 
 
@@ -116,9 +117,11 @@ def header_line(config: pytest.Config, tests: int) -> str:
     if target["name"]:
         where = f"{target['name']} ({where})"
     models = ", ".join(target["models"])
+    config_file = getattr(config.option, "chat_config_file", None)
     line = (
         f"chat-conformance {__version__} (catalog {load_catalog().version}): {tests} tests, "
-        f"model(s) {models}, against {where}"
+        f"model(s) {models}, against {where}; "
+        + (f"config {config_file}" if config_file else "no config file")
     )
     baseline = config.stash.get(baseline_key, None)
     if baseline is not None:

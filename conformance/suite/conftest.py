@@ -155,11 +155,13 @@ def run_context(
 ) -> Iterator[RunContext]:
     runner = ExchangeRunner(target, settings.concurrency)
     context = RunContext(runner, settings.models)
-    context.prefetch(pytestconfig.stash.get(_plan_key, set()))
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
     with contextlib.ExitStack() as cleanup:
         try:
+            if not settings.embedded:
+                _preflight(runner, settings, info)  # may end the run: nothing else is sent
+            context.prefetch(pytestconfig.stash.get(_plan_key, set()))
             generated = pytestconfig.stash.get(_generated_key, set())
             if generated:
                 generation = _generation(pytestconfig, settings, target, runner, cleanup)
@@ -168,11 +170,38 @@ def run_context(
         finally:
             runner.close()
             info["requests_sent"] = runner.sent
-            info["throttled"] = context.throttled()
+            info["throttled"] = [*info.get("throttled", []), *context.throttled()]
             if context.generation is not None:
                 info["generation"] = context.generation.summary()
             if settings.request_log:
                 request_log.write(settings.request_log, runner.completed())
+
+
+def _preflight(runner: ExchangeRunner, settings: Settings, info: dict) -> None:
+    """One minimal request before the budget is spent (``conformance/preflight.py``). A setup
+    failure ends the session with no verdict; a target that does not answer in time fails
+    AUTH-003 (the plugin records it) and every test is skipped, as nothing else was sent."""
+    from conformance import preflight
+    from conformance.plugin import NO_VERDICT
+
+    exchange = runner.run(preflight.NAME, preflight.request(settings.models[0]))
+    verdict = preflight.judge(
+        exchange,
+        model=settings.models[0],
+        key_given=settings.api_key is not None,
+        key_source=settings.key_source,
+        limits=settings.limits,
+    )
+    if verdict.outcome == "ready":
+        return
+    info["preflight"] = {"outcome": verdict.outcome, "message": verdict.message}
+    if verdict.outcome == "throttled":  # no verdict, as for any probe (the plugin says so)
+        info["throttled"] = [f"{preflight.NAME} ({settings.models[0]})"]
+        pytest.skip(f"throttled, not a conformance verdict: {verdict.message}")
+    if verdict.outcome == "unanswered":
+        info["preflight_exchange"] = exchange
+        pytest.skip(f"not sent: the target did not answer the {preflight.NAME} in time")
+    pytest.exit(f"chat-conformance: {verdict.message}", returncode=NO_VERDICT)
 
 
 def _generation(
