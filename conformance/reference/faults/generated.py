@@ -1,10 +1,11 @@
 """GEN faults: bugs that only some inputs bring out, so no fixed probe trips them.
 
-Each is a bug real servers have shipped: an off-by-one at the temperature's bound, a history re-encoded as
-UCS-2, a template that expects the user to speak last, a fixed-size buffer of stop sequences;
-and on the invalid side a lenient parser, a forgotten bound, and a framework's default error page
-for the rules nobody wrote a message for. The generated requests (conformance/suite/
-test_generated.py) must find each one and shrink it to a minimal request.
+Each is a bug real servers have shipped: an off-by-one at the temperature's bound, a history
+re-encoded as UCS-2, a template that expects the user to speak last, a fixed-size buffer of stop
+sequences; and on the invalid side a lenient parser, a forgotten bound, a clamped value, a
+validator without nullable types, and a framework's default error page for the rules nobody
+wrote a message for. The generated requests (conformance/suite/test_generated.py) must find
+each one and shrink it to a minimal request.
 """
 
 from __future__ import annotations
