@@ -614,7 +614,8 @@ def test_provider_variation_streams_are_schema_valid_with_and_without_usage(name
         for chunk in chunks:
             assert not schemas.schema_errors(schemas.CHUNK, chunk), (name, chunk)
         usage_chunks = [c for c in chunks if not c["choices"]]
-        if options and name not in ("groq",):  # Groq reports stream usage in x_groq
+        # Groq reports stream usage in x_groq; Gemini and Mistral send it on their own chunks.
+        if options and name not in ("groq", "gemini", "mistral"):
             assert usage_chunks and usage_chunks[-1] is chunks[-1], name
             usage = chunks[-1]["usage"]
             assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
@@ -673,6 +674,43 @@ def test_llama_cpp_errors_carry_the_status_as_code() -> None:
         }
     }
     assert not schemas.schema_errors(schemas.ERROR, body)
+
+
+def test_anthropic_sends_empty_fields_as_null_and_msg_ids() -> None:
+    body = call_with(variations=("anthropic",), body=chat("a b")).json()
+    assert body["id"].startswith("msg_01") and body["service_tier"] is None
+    assert body["choices"][0]["message"]["refusal"] is None
+    assert "completion_tokens_details" not in body["usage"] and "system_fingerprint" not in body
+    options = {"stream_options": {"include_usage": True}}
+    chunks = chunks_of(call_with(variations=("anthropic",), body={**STREAM, **options}).body)
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] > 0
+
+
+def test_gemini_streams_role_on_every_delta_and_running_usage() -> None:
+    exchange = call_with(variations=("gemini",), body=chat("a b c", stream=True))
+    chunks = chunks_of(exchange.body)
+    assert exchange.body.startswith(b'data: {"choices":[{"delta":{"content":"a ","role"')
+    assert all(c["choices"][0]["delta"]["role"] == "assistant" for c in chunks)
+    assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, "stop"]
+    assert [c["usage"]["completion_tokens"] for c in chunks] == [1, 2, 3]
+    body = call_with(variations=("gemini",), body=chat("a b")).json()
+    assert list(body) == sorted(body) and len(body["id"]) == 23
+
+
+def test_mistral_puts_usage_on_the_finishing_chunk_unasked() -> None:
+    chunks = chunks_of(call_with(variations=("mistral",), body=STREAM).body)
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[-1]["choices"][0]["delta"] == {"content": ""}
+    assert chunks[-1]["usage"]["service_tier"] == "standard" and chunks[-1]["p"]
+    body = call_with(variations=("mistral",), body=chat("a b")).json()
+    assert list(body) == ["id", "created", "model", "usage", "object", "choices"]
+    assert body["choices"][0]["message"]["tool_calls"] is None and len(body["id"]) == 32
+
+
+def test_gemini_error_list_wraps_the_error_in_an_array() -> None:
+    body = call_with(faults=("gemini-error-list",), headers={}).json()
+    assert isinstance(body, list) and body[0]["error"]["status"] == "UNAUTHENTICATED"
+    assert body[0]["error"]["code"] == 401
 
 
 # ------------------------------------------------------------------- streams that never end

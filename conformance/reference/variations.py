@@ -957,6 +957,196 @@ class OllamaFormat(_StreamOptions):
         return (_go_json(payload) for payload in super().payloads(chunks))
 
 
+_BASE64URL = _ALNUM + "-_"
+
+
+@variation(
+    "anthropic",
+    "Anthropic's OpenAI SDK compatibility layer: `msg_` ids, `refusal`, `audio`, `logprobs` and "
+    "`service_tier` present but empty, usage details left out, include_usage honoured. Source: "
+    "https://docs.anthropic.com/en/api/openai-sdk (Response fields)",
+)
+class AnthropicFormat(_StreamOptions):
+    """Copied from the "Response fields" table of Anthropic's OpenAI SDK compatibility page:
+    `id`, `choices[].finish_reason` (OpenAI's words: Claude's end_turn and stop_sequence become
+    "stop", max_tokens "length"), `index`, `message.role`, `message.content`, `object`,
+    `created`, `model` and the three usage counts are "Fully supported"; `choices[]` "Will
+    always have a length of 1"; `stream_options` is "Fully supported" (the usage chunk with
+    `choices: []`). The fields the page calls "Always empty" are sent as null where OpenAI's
+    schema lets them be null (`message.refusal`, `message.audio`, `logprobs`, `service_tier`)
+    and left out where it does not (`usage.completion_tokens_details`,
+    `usage.prompt_tokens_details`, `system_fingerprint`): that reading of "empty" is ours.
+
+    Not from a captured response: the id format. The page only says `id` is "Fully supported";
+    `msg_01` and 22 letters and digits is the form of the Messages API's ids, assumed passed
+    through. The page's other rules (temperature capped at 1, `n` must be 1, whitespace-only
+    stop sequences do not work) change nothing this suite's probes can see: its stop probes
+    stop at words, so a whitespace-stop fault would fail no requirement and is not added."""
+
+    def new_id(self) -> str:
+        return f"msg_01{_random_text(22)}"
+
+    def completion_body(self, completion: Completion) -> dict:
+        return {**super().completion_body(completion), "service_tier": None}
+
+    def completion_choice(self, index: int, generation: Generation) -> dict:
+        return {**super().completion_choice(index, generation), "logprobs": None}
+
+    def message(self, generation: Generation) -> dict:
+        return {**super().message(generation), "refusal": None, "audio": None}
+
+    def chunk(self, completion: Completion, step: StreamStep) -> dict:
+        chunk = super().chunk(completion, step)
+        for choice in chunk.get("choices", []):
+            choice["logprobs"] = None
+        return {**chunk, "service_tier": None}
+
+
+@variation(
+    "gemini",
+    "Google Gemini's OpenAI compatibility endpoint: keys in alphabetical order, 23-character "
+    "response ids, role on every delta and no role-only chunk, the finish in the last text "
+    "chunk, running usage on every chunk. Source: https://ai.google.dev/gemini-api/docs/openai, "
+    "a captured gemini-2.5-flash-lite exchange quoted in the report",
+)
+class GeminiFormat(Behaviour):
+    """Copied from a captured exchange with generativelanguage.googleapis.com/v1beta/openai
+    (gemini-2.5-flash-lite, September 2025; a captured response, not documentation): every
+    object's keys in alphabetical order (choices, created, id, model, object, usage; a choice's
+    delta|message, finish_reason, index), ids that are Gemini's responseId (23 characters of
+    base64url, no prefix), no `logprobs`, usage as {completion_tokens, prompt_tokens,
+    total_tokens}. In streams, every delta is `{"content", "role": "assistant"}`: there is no
+    empty role chunk, the first chunk carries text; the finish arrives in the chunk with the
+    last text; and every chunk carries `usage` with the counts so far, whether or not
+    `stream_options.include_usage` was sent (so no `choices: []` usage chunk). Then `[DONE]`.
+
+    Not copied: the captured chunks before the last have no `finish_reason` key at all; the
+    documented chunk has `"finish_reason": null` (STREAM-002, STREAM-006), which is the fault
+    `finish-reason-missing`. Gemini's errors, a JSON array around a Google error object, are
+    the fault `gemini-error-list`."""
+
+    def new_id(self) -> str:
+        return _random_text(23, _BASE64URL)
+
+    def completion_body(self, completion: Completion) -> dict:
+        return _keys_sorted(super().completion_body(completion))
+
+    def steps(self, completion: Completion) -> list[StreamStep]:
+        role = self.assistant_role
+        merged: list[StreamStep] = []
+        for step in super().steps(completion):
+            delta = step.delta
+            if (
+                step.finish_reason is None
+                and "role" in delta
+                and not any(v for k, v in delta.items() if k != "role")
+            ):
+                continue  # the role-only chunk: Gemini puts the role on every delta instead
+            if step.finish_reason is not None and not delta:
+                last = next(
+                    (p for p in range(len(merged) - 1, -1, -1) if merged[p].choice == step.choice),
+                    None,
+                )
+                if last is not None and merged[last].finish_reason is None:
+                    merged[last] = merged[last]._replace(finish_reason=step.finish_reason)
+                    continue
+                delta = {"content": ""}
+            merged.append(step._replace(delta={**delta, "role": role}))
+        return merged
+
+    def chunks(self, completion: Completion) -> Iterator[dict]:
+        usage = self.usage(completion)
+        emitted = 0
+        previous: dict | None = None
+        for chunk in super().chunks(completion):
+            if previous is not None:
+                yield previous
+            for choice in chunk.get("choices") or []:
+                if isinstance(choice.get("delta"), dict) and choice["delta"].get("content"):
+                    emitted += 1
+            done = min(emitted, usage["completion_tokens"])
+            running = {
+                "completion_tokens": done,
+                "prompt_tokens": usage["prompt_tokens"],
+                "total_tokens": usage["prompt_tokens"] + done,
+            }
+            previous = _keys_sorted({**chunk, "usage": running})
+        if previous is not None:
+            yield {**previous, "usage": _keys_sorted(usage)}
+
+
+@variation(
+    "mistral",
+    "Mistral AI: 32-hex ids, the `p` padding field on chunks, usage (with `service_tier` inside) "
+    "on the finishing chunk of every stream, `tool_calls: null`, its key order. Source: "
+    "vercel/ai:packages/mistral/src/__fixtures__/mistral-usage-raw-live.chunks.txt, "
+    "vercel/ai:packages/mistral/src/__fixtures__/mistral-usage-raw-live.json",
+)
+class MistralFormat(Behaviour):
+    """Copied from responses of api.mistral.ai recorded live in the Vercel AI SDK's fixtures
+    (mistral-small-latest; captured responses, not documentation): ids are 32 lowercase hex
+    digits without prefix; a completion's keys in the order id, created, model, usage, object,
+    choices; a choice as {index, finish_reason, message}, the message as {role,
+    `tool_calls: null`, content}; usage as {prompt_tokens, total_tokens, completion_tokens,
+    `prompt_tokens_details: {cached_tokens}`, `service_tier: "standard"`}. In streams the role
+    delta is `{"role": "assistant", "content": ""}`, text chunks carry a padding field `p` of
+    random letters and digits, and the finishing chunk has `delta: {"content": ""}`, `p` and
+    the usage, whether or not `stream_options.include_usage` was sent (no `choices: []` usage
+    chunk); then `[DONE]`. Mistral's other finish reasons (`model_length`, `error`) need a
+    context window or a failure this server does not have and are not copied."""
+
+    def new_id(self) -> str:
+        return uuid.uuid4().hex
+
+    def usage(self, completion: Completion) -> dict:
+        usage = super().usage(completion)
+        order = ("prompt_tokens", "total_tokens", "completion_tokens")
+        return {
+            **{k: usage[k] for k in order},
+            **usage,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "service_tier": "standard",
+        }
+
+    def completion_body(self, completion: Completion) -> dict:
+        body = super().completion_body(completion)
+        ordered = {
+            k: body.pop(k) for k in ("id", "created", "model", "usage", "object") if k in body
+        }
+        return {**ordered, **body}
+
+    def completion_choice(self, index: int, generation: Generation) -> dict:
+        choice = super().completion_choice(index, generation)
+        order = ("index", "finish_reason", "message")
+        return {**{k: choice[k] for k in order if k in choice}, **choice}
+
+    def message(self, generation: Generation) -> dict:
+        message = super().message(generation)
+        return {"role": message.pop("role"), "tool_calls": None, **message}
+
+    def steps(self, completion: Completion) -> list[StreamStep]:
+        return [
+            step._replace(delta={"content": ""})
+            if step.finish_reason is not None and not step.delta
+            else step
+            for step in super().steps(completion)
+        ]
+
+    def chunk(self, completion: Completion, step: StreamStep) -> dict:
+        chunk = super().chunk(completion, step)
+        if "role" in step.delta:
+            return chunk
+        chunk["p"] = _random_text(secrets.randbelow(36) + 1, _LOWER_ALNUM)
+        if step.finish_reason is not None:
+            usage = self.usage(completion)
+            chunk = {
+                **{k: v for k, v in chunk.items() if k != "p"},
+                "usage": usage,
+                "p": chunk["p"],
+            }
+        return chunk
+
+
 # `cr` and `crlf` exclude each other; `rate-limited` needs a retrying client, not a plain request.
 _COMBINABLE = tuple(name for name in VARIATIONS if name not in ("cr", "rate-limited"))
 VARIATIONS["all"] = Variation("all", f"All of: {', '.join(_COMBINABLE)}.", includes=_COMBINABLE)
