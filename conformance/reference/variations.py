@@ -1007,11 +1007,12 @@ class AnthropicFormat(_StreamOptions):
     "Google Gemini's OpenAI compatibility endpoint: keys in alphabetical order, 23-character "
     "response ids, role on every delta and no role-only chunk, the finish in the last text "
     "chunk, running usage on every chunk. Source: https://ai.google.dev/gemini-api/docs/openai, "
-    "a captured gemini-2.5-flash-lite exchange quoted in the report",
+    "Drunk-Dream/gemini-balance:record.md (a captured exchange)",
 )
 class GeminiFormat(Behaviour):
-    """Copied from a captured exchange with generativelanguage.googleapis.com/v1beta/openai
-    (gemini-2.5-flash-lite, September 2025; a captured response, not documentation): every
+    """Copied from an exchange with generativelanguage.googleapis.com/v1beta/openai captured in
+    gemini-balance's record.md (gemini-2.5-flash-lite, September 2025; a captured response, not
+    documentation; the Google page only gives the endpoint and SDK usage): every
     object's keys in alphabetical order (choices, created, id, model, object, usage; a choice's
     delta|message, finish_reason, index), ids that are Gemini's responseId (23 characters of
     base64url, no prefix), no `logprobs`, usage as {completion_tokens, prompt_tokens,
