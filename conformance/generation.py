@@ -573,7 +573,7 @@ def streams_end(served_probes: Sequence[Exchange]) -> bool:
     return _streams_end(left_out)
 
 
-def _streams_end(left_out: Iterable[judges.ExchangeCheck]) -> bool:
+def _streams_end(left_out: Iterable[judges.RegisteredCheck]) -> bool:
     return all(check.requirement != "STREAM-007" for check in left_out)
 
 
@@ -632,7 +632,7 @@ def error_bodies(
     generation: Generation, model: str, refusals: Sequence[Exchange]
 ) -> PropertyResult:
     """GEN-004 over every rule; ``refusals`` are the fixed probes' refusals."""
-    checks, left_out = judges.holding(judges.ERROR_BODY_CHECKS, refusals)
+    checks, left_out = judges.holding(judges.error_body_checks(), refusals)
     result = generation.check(
         error_body_property(generation, model),
         judge=lambda bad, exchange: judges.judge_error_body(checks, exchange),

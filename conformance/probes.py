@@ -249,3 +249,6 @@ for _name, _requirement, _purpose, _body in (
 
 ERROR_PROBES: tuple[str, ...] = ("auth_missing", "auth_invalid", *INVALID_PROBES)
 SERVED_PROBES: tuple[str, ...] = tuple(name for name in PROBES if name not in ERROR_PROBES)
+# The streamed probes every structural stream check judges: a plain stream, one ended by a stop
+# sequence, one cut by max_tokens.
+STREAMS: tuple[str, ...] = ("stream", "stream_stop", "stream_max_tokens_cut")

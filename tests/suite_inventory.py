@@ -22,4 +22,11 @@ def suite_tests() -> list[tuple[str, str]]:
             for mark in getattr(function, "pytestmark", []):
                 if mark.name == "requirement":
                     found.append((f"{module_info.name}.{name}", mark.args[0]))
+                if mark.name == "parametrize":  # tests built from the registry
+                    for case in mark.args[1]:
+                        found += [
+                            (f"{module_info.name}.{name}[{case.id}]", m.args[0])
+                            for m in getattr(case, "marks", ())
+                            if m.name == "requirement"
+                        ]
     return found

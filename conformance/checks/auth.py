@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from conformance.checks import NotApplicable, Violation, response_summary
+from conformance.checks import BASIC_PROBES, NotApplicable, Violation, response_summary
+from conformance.checks.registry import any_request, check
 from conformance.exchange import Exchange
 
 
+@check("AUTH-001", probes=("auth_missing",))
+@check("AUTH-002", probes=("auth_invalid",))
 def refused(exchange: Exchange) -> list[Violation]:
     """AUTH-001/002: any 4xx refuses; a 2xx serves a stranger, a 5xx is the server's failure."""
     if exchange.status is not None and 400 <= exchange.status < 500:
@@ -21,6 +24,7 @@ def refused(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("AUTH-004", probes=("auth_missing", "auth_invalid"))
 def refused_with_401(exchange: Exchange) -> list[Violation]:
     """AUTH-004: the conventional status for a missing or wrong key."""
     if exchange.status is None or not 400 <= exchange.status < 500:
@@ -37,6 +41,8 @@ def refused_with_401(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("AUTH-003", probes=BASIC_PROBES, applies=any_request)
+@check("REQ-012", probes=("all_parameters", "top_p"))
 def served(exchange: Exchange) -> list[Violation]:
     if exchange.status == 200:
         return []

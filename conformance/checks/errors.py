@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from conformance import schemas
 from conformance.checks import NotApplicable, Violation, short
+from conformance.checks.registry import check
 from conformance.exchange import Exchange
+from conformance.probes import ERROR_PROBES
 
 
 def _require_refusal(exchange: Exchange) -> None:
@@ -12,6 +14,7 @@ def _require_refusal(exchange: Exchange) -> None:
         raise NotApplicable(f"{exchange.name}: not refused with a 4xx")
 
 
+@check("ERR-001", probes=ERROR_PROBES, on_refusals=True)
 def has_error_body(exchange: Exchange) -> list[Violation]:
     _require_refusal(exchange)
     try:
@@ -38,6 +41,7 @@ def has_error_body(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("ERR-002", probes=ERROR_PROBES, on_refusals=True)
 def error_is_json(exchange: Exchange) -> list[Violation]:
     _require_refusal(exchange)
     if exchange.content_type == "application/json":

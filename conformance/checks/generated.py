@@ -16,25 +16,30 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from conformance import schemas
-from conformance.catalog import load_catalog
 from conformance.checks import (
     NotApplicable,
     RequestRefused,
     Violation,
     auth,
-    errors,
     message_contents,
     parameters,
-    response,
     served_json,
     short,
-    sse,
     stream,
     validation,
+)
+from conformance.checks.registry import (
+    RegisteredCheck,
+    any_request,
+    check,
+    max_tokens_given,
+    refusal_checks,
+    served_checks,
+    stop_given,
+    streamed,
 )
 from conformance.exchange import Exchange
 from conformance.strategies import prompt_tokens_bound
@@ -42,57 +47,16 @@ from conformance.strategies import prompt_tokens_bound
 Check = Callable[[Exchange], list[Violation]]
 
 
-def _always(body: Any) -> bool:
-    return True
-
-
-def _streamed(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("stream") is True
-
-
-def _not_streamed(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("stream") is not True
-
-
-def _stop_given(body: Any) -> bool:
-    return isinstance(body, dict) and bool(body.get("stop"))
-
-
-def _max_tokens_given(body: Any) -> bool:
-    return isinstance(body, dict) and "max_tokens" in body
-
-
-@dataclass(frozen=True)
-class ExchangeCheck:
-    """A check of the fixed suite, the requirement it proves there, and the requests it fits."""
-
-    requirement: str
-    check: Check
-    applies: Callable[[Any], bool] = _always
-    also: tuple[str, ...] = ()  # further requirements the same check stands for
-
-    @property
-    def label(self) -> str:
-        return "/".join((self.requirement, *self.also))
-
-    @property
-    def name(self) -> str:
-        return f"{self.label} ({self.check.__name__})"
-
-    @property
-    def level(self) -> str:
-        return load_catalog().get(self.requirement).level
-
-
 # --------------------------------------------------- checks that hold for any request of a kind
 
 
+@check("PARAM-003", applies=stop_given, also=("PARAM-004", "PARAM-006"))
 def stop_avoided(exchange: Exchange) -> list[Violation]:
     """PARAM-003, PARAM-004 and PARAM-006 for any request, JSON or stream: no content contains
     a stop sequence, whatever the model wrote. (The probes also make sure the model came near
     one; any request cannot.) One check for both forms, so that a stop mechanism the fixed
     probes already show broken is left out whole."""
-    if _streamed(exchange.request.body):
+    if streamed(exchange.request.body):
         contents = stream.stream_summary(exchange).contents
     else:
         contents = dict(enumerate(message_contents(served_json(exchange))))
@@ -111,10 +75,11 @@ def stop_avoided(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("PARAM-001", applies=max_tokens_given, also=("PARAM-007",))
 def within_max_tokens(exchange: Exchange) -> list[Violation]:
     """PARAM-001 and PARAM-007 for any request, JSON or stream: no more text than max_tokens
     can hold (and, in JSON, usage.completion_tokens within it)."""
-    if not _streamed(exchange.request.body):
+    if not streamed(exchange.request.body):
         return parameters.completion_tokens_within_limit(exchange)
     limit = exchange.request.body["max_tokens"]
     return [
@@ -129,6 +94,7 @@ def within_max_tokens(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("STREAM-009", applies=streamed)
 def deltas_are_text(exchange: Exchange) -> list[Violation]:
     """STREAM-009 for any request: every delta.content is a string or null (an empty reply is
     legal for a generated prompt, so the probe's "some text arrived" is left out)."""
@@ -147,63 +113,35 @@ def deltas_are_text(exchange: Exchange) -> list[Violation]:
     ]
 
 
-_JSON = _not_streamed
-SERVED_CHECKS: tuple[ExchangeCheck, ...] = (
-    ExchangeCheck("AUTH-003", auth.served),
-    ExchangeCheck("RESP-001", response.is_json_document, _JSON),
-    ExchangeCheck("RESP-002", response.matches_schema, _JSON),
-    ExchangeCheck("RESP-003", response.object_is_chat_completion, _JSON),
-    ExchangeCheck("RESP-004", response.created_is_unix_seconds, _JSON),
-    ExchangeCheck("RESP-006", response.choices_not_empty, _JSON),
-    ExchangeCheck("RESP-007", response.choices_indexed, _JSON),
-    ExchangeCheck("RESP-008", response.message_is_assistant_text, _JSON),
-    ExchangeCheck("RESP-009", response.finish_reason_is_documented, _JSON),
-    ExchangeCheck("RESP-010", response.usage_counts, _JSON),
-    ExchangeCheck("RESP-011", response.model_is_named, _JSON),
-    ExchangeCheck("RESP-012", response.usage_adds_up, _JSON),
-    ExchangeCheck("RESP-013", response.labelled_json, _JSON),
-    ExchangeCheck("PARAM-005", parameters.omitted_stream_is_json, _JSON),
-    ExchangeCheck("PARAM-003", stop_avoided, _stop_given, ("PARAM-004", "PARAM-006")),
-    ExchangeCheck("PARAM-001", within_max_tokens, _max_tokens_given, ("PARAM-007",)),
-    ExchangeCheck("STREAM-001", stream.is_event_stream, _streamed),
-    ExchangeCheck("STREAM-002", stream.chunks_match_schema, _streamed),
-    ExchangeCheck("STREAM-003", stream.object_is_chunk, _streamed),
-    ExchangeCheck("STREAM-004", stream.one_id, _streamed),
-    ExchangeCheck("STREAM-005", stream.first_delta_has_role, _streamed),
-    ExchangeCheck("STREAM-006", stream.one_finish_reason, _streamed),
-    ExchangeCheck("STREAM-007", stream.ends_in_time, _streamed),
-    ExchangeCheck("STREAM-008", stream.chunks_carry_created_and_model, _streamed),
-    ExchangeCheck("STREAM-009", deltas_are_text, _streamed),
-    ExchangeCheck("SSE-001", sse.events_are_well_framed, _streamed),
-    ExchangeCheck("SSE-002", sse.ends_with_done, _streamed),
-    ExchangeCheck("SSE-003", sse.nothing_after_done, _streamed),
-)
-ERROR_BODY_CHECKS: tuple[ExchangeCheck, ...] = (
-    ExchangeCheck("ERR-001", errors.has_error_body),
-    ExchangeCheck("ERR-002", errors.error_is_json),
-)
-
-
-def must_checks(checks: Iterable[ExchangeCheck] = SERVED_CHECKS) -> list[ExchangeCheck]:
+def must_checks(checks: Iterable[RegisteredCheck] | None = None) -> list[RegisteredCheck]:
     """The checks whose requirement is a MUST: GEN-001 is a MUST and judges with those only."""
-    return [c for c in checks if c.level == "MUST"]
+    return [c for c in (served_checks() if checks is None else checks) if c.level == "MUST"]
+
+
+def error_body_checks() -> list[RegisteredCheck]:
+    """GEN-004 judges refused generated requests with these (ERR-001, ERR-002)."""
+    return list(refusal_checks())
 
 
 # ----------------------------------------------------------------------------- what holds
 
 
-def _fails(check: ExchangeCheck, exchange: Exchange) -> bool:
-    if not check.applies(exchange.request.body):
+def _applies(check: RegisteredCheck, body: Any) -> bool:
+    return (check.applies or any_request)(body)
+
+
+def _fails(check: RegisteredCheck, exchange: Exchange) -> bool:
+    if not _applies(check, exchange.request.body):
         return False
     try:
-        return bool(check.check(exchange))
+        return bool(check.function(exchange))
     except (NotApplicable, RequestRefused):  # a refused probe is AUTH-003's or REQ-012's
         return False
 
 
 def holding(
-    checks: Sequence[ExchangeCheck], baseline: Sequence[Exchange]
-) -> tuple[list[ExchangeCheck], list[ExchangeCheck]]:
+    checks: Sequence[RegisteredCheck], baseline: Sequence[Exchange]
+) -> tuple[list[RegisteredCheck], list[RegisteredCheck]]:
     """(checks that hold on the fixed probes' exchanges, checks that already fail there);
     a probe the target throttled says nothing either way."""
     judged = [e for e in baseline if not e.throttled]
@@ -211,29 +149,31 @@ def holding(
     return [c for c in checks if c not in failing], failing
 
 
-def judge(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violation] | None:
+@check("GEN-001", kind="property")
+@check("GEN-005", kind="property")
+def judge(checks: Sequence[RegisteredCheck], exchange: Exchange) -> list[Violation] | None:
     """GEN-001: the violations of every check that fits the request; None when none judged.
 
     A request that was not served is judged by AUTH-003 alone (every other check needs a
     served response). Each violation names the requirement whose check found it.
     """
     if exchange.status != 200:
-        checks = [c for c in checks if c.check is auth.served]
+        checks = [c for c in checks if c.function is auth.served]
     return _apply(checks, exchange)
 
 
-def _apply(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violation] | None:
+def _apply(checks: Sequence[RegisteredCheck], exchange: Exchange) -> list[Violation] | None:
     violations: list[Violation] = []
     judged = False
-    for check in checks:
-        if not check.applies(exchange.request.body):
+    for registered_check in checks:
+        if not _applies(registered_check, exchange.request.body):
             continue
         try:
-            found = check.check(exchange)
+            found = registered_check.function(exchange)
         except (NotApplicable, RequestRefused):
             continue
         judged = True
-        violations += [_named(v, check.label) for v in found]
+        violations += [_named(v, registered_check.label) for v in found]
     return violations if judged else None
 
 
@@ -323,6 +263,8 @@ def refused_rules(baseline: Sequence[Exchange]) -> set[str]:
     return broken
 
 
+@check("GEN-002", kind="property")
+@check("GEN-003", kind="property")
 def judge_refusal(exchange: Exchange, known: set[str]) -> list[Violation] | None:
     """GEN-002/GEN-003: a 4xx, never a 2xx or 5xx; None when the rule's probe already failed
     or the refusal says nothing about the body (401, 429, ...)."""
@@ -334,6 +276,9 @@ def judge_refusal(exchange: Exchange, known: set[str]) -> list[Violation] | None
         return None
 
 
-def judge_error_body(checks: Sequence[ExchangeCheck], exchange: Exchange) -> list[Violation] | None:
+@check("GEN-004", kind="property")
+def judge_error_body(
+    checks: Sequence[RegisteredCheck], exchange: Exchange
+) -> list[Violation] | None:
     """GEN-004: a refusal carries the OpenAI error body as JSON; None when not refused."""
     return _apply(checks, exchange)

@@ -16,6 +16,7 @@ from conformance.checks import (
     served_json,
     short,
 )
+from conformance.checks.registry import check, not_streamed
 from conformance.checks.stream import stream_summary
 from conformance.exchange import Exchange
 from conformance.probes import WORD_BEFORE_STOP
@@ -33,6 +34,7 @@ def word_budget(max_tokens: int) -> int:
     return 2 * max_tokens + 2
 
 
+@check("PARAM-001", probes=("max_tokens_cut",))
 def completion_tokens_within_limit(exchange: Exchange) -> list[Violation]:
     document = served_json(exchange)
     limit = _max_tokens(exchange)
@@ -65,6 +67,7 @@ def completion_tokens_within_limit(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("PARAM-002", probes=("max_tokens_cut",))
 def cut_completion_ends_with_length(exchange: Exchange) -> list[Violation]:
     document = served_json(exchange)
     usage = document.get("usage")
@@ -131,6 +134,8 @@ def _stop_violations(exchange: Exchange, contents: dict[int, str]) -> list[Viola
     ]
 
 
+@check("PARAM-003", probes=("stop_string",))
+@check("PARAM-004", probes=("stop_array",))
 def content_avoids_stop(exchange: Exchange) -> list[Violation]:
     contents = dict(enumerate(message_contents(served_json(exchange))))
     violations = _stop_violations(exchange, contents)
@@ -139,6 +144,7 @@ def content_avoids_stop(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("PARAM-005", probes=("completion",), applies=not_streamed)
 def omitted_stream_is_json(exchange: Exchange) -> list[Violation]:
     if exchange.status != 200:
         raise NotApplicable(f"{exchange.name}: not served; see AUTH-003")
@@ -160,6 +166,7 @@ def _looks_like_event_stream(body: bytes) -> bool:
     return head.startswith(b"data:") or b"\ndata:" in head or b"\rdata:" in head
 
 
+@check("PARAM-006", probes=("stream_stop",))
 def stream_avoids_stop(exchange: Exchange) -> list[Violation]:
     contents = stream_summary(exchange).contents
     violations = _stop_violations(exchange, contents)
@@ -168,6 +175,7 @@ def stream_avoids_stop(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("PARAM-007", probes=("stream_max_tokens_cut",))
 def cut_stream_ends_with_length(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
     limit = _max_tokens(exchange)

@@ -14,12 +14,14 @@ from conformance.checks import (
     served_json,
     short,
 )
+from conformance.checks.registry import check, not_streamed
 from conformance.exchange import Exchange
 
 FINISH_REASONS = ("stop", "length", "content_filter")
 CLOCK_TOLERANCE = 24 * 3600  # seconds; catches milliseconds while allowing a skewed clock
 
 
+@check("RESP-013", probes=("completion",), applies=not_streamed)
 def labelled_json(exchange: Exchange) -> list[Violation]:
     """RESP-013: SDKs pick the parser by Content-Type."""
     require_status_200(exchange, "AUTH-003")
@@ -35,6 +37,7 @@ def labelled_json(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("RESP-001", probes=("completion",), applies=not_streamed)
 def is_json_document(exchange: Exchange) -> list[Violation]:
     require_status_200(exchange, "AUTH-003")
     violations = []
@@ -62,6 +65,7 @@ def is_json_document(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("RESP-002", probes=("completion", "max_tokens_cut", "stop_string"), applies=not_streamed)
 def matches_schema(exchange: Exchange) -> list[Violation]:
     document = served_json(exchange)
     return [
@@ -75,6 +79,7 @@ def matches_schema(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("RESP-003", probes=("completion",), applies=not_streamed)
 def object_is_chat_completion(exchange: Exchange) -> list[Violation]:
     value = served_json(exchange).get("object")
     if value == "chat.completion":
@@ -82,6 +87,7 @@ def object_is_chat_completion(exchange: Exchange) -> list[Violation]:
     return [Violation("wrong object", '"chat.completion"', short(value), exchange.name)]
 
 
+@check("RESP-004", probes=("completion",), applies=not_streamed)
 def created_is_unix_seconds(exchange: Exchange) -> list[Violation]:
     value = served_json(exchange).get("created")
     return created_violations(value, exchange.started_at, exchange.name)
@@ -113,6 +119,7 @@ def created_violations(
     return []
 
 
+@check("RESP-005", probes=("completion", "completion_again", "all_parameters"), together=True)
 def id_is_unique(exchanges: list[Exchange]) -> list[Violation]:
     violations = []
     ids: list[str] = []
@@ -142,6 +149,7 @@ def id_is_unique(exchanges: list[Exchange]) -> list[Violation]:
     return violations
 
 
+@check("RESP-006", probes=("completion",), applies=not_streamed)
 def choices_not_empty(exchange: Exchange) -> list[Violation]:
     choices = served_json(exchange).get("choices")
     if isinstance(choices, list) and choices and all(isinstance(c, dict) for c in choices):
@@ -156,6 +164,7 @@ def choices_not_empty(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("RESP-007", probes=("completion",), applies=not_streamed)
 def choices_indexed(exchange: Exchange) -> list[Violation]:
     choices = choices_of(served_json(exchange))
     indexes = [choice.get("index") for choice in choices]
@@ -169,6 +178,7 @@ def choices_indexed(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("RESP-008", probes=("completion", "stop_string"), applies=not_streamed)
 def message_is_assistant_text(exchange: Exchange) -> list[Violation]:
     violations = []
     for number, choice in enumerate(choices_of(served_json(exchange))):
@@ -204,6 +214,7 @@ def message_is_assistant_text(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("RESP-009", probes=("completion", "max_tokens_cut", "stop_string"), applies=not_streamed)
 def finish_reason_is_documented(exchange: Exchange) -> list[Violation]:
     violations = []
     for number, choice in enumerate(choices_of(served_json(exchange))):
@@ -223,6 +234,7 @@ def finish_reason_is_documented(exchange: Exchange) -> list[Violation]:
 _USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
+@check("RESP-010", probes=("completion", "max_tokens_cut"), applies=not_streamed)
 def usage_counts(exchange: Exchange) -> list[Violation]:
     """RESP-010: the three counts are there, as non-negative integers."""
     usage = served_json(exchange).get("usage")
@@ -248,6 +260,7 @@ def usage_counts(exchange: Exchange) -> list[Violation]:
     return []
 
 
+@check("RESP-012", probes=("completion", "max_tokens_cut"), applies=not_streamed)
 def usage_adds_up(exchange: Exchange) -> list[Violation]:
     """RESP-012: total = prompt + completion (some providers count reasoning only in total)."""
     usage = served_json(exchange).get("usage")
@@ -266,6 +279,7 @@ def usage_adds_up(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("RESP-011", probes=("completion",), applies=not_streamed)
 def model_is_named(exchange: Exchange) -> list[Violation]:
     value = served_json(exchange).get("model")
     if isinstance(value, str) and value:

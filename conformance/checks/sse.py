@@ -7,8 +7,10 @@ what that parse saw: undecodable bytes, events that are not JSON, a missing or m
 from __future__ import annotations
 
 from conformance.checks import NotApplicable, Violation, require_status_200, short
+from conformance.checks.registry import check, streamed
 from conformance.checks.stream import DONE
 from conformance.exchange import Exchange, strict_json
+from conformance.probes import STREAMS
 
 
 def _parsed(exchange: Exchange):
@@ -18,6 +20,7 @@ def _parsed(exchange: Exchange):
     return exchange.sse
 
 
+@check("SSE-001", probes=STREAMS, applies=streamed)
 def events_are_well_framed(exchange: Exchange) -> list[Violation]:
     parser = _parsed(exchange)
     violations = []
@@ -60,6 +63,7 @@ def events_are_well_framed(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("SSE-002", probes=STREAMS, applies=streamed)
 def ends_with_done(exchange: Exchange) -> list[Violation]:
     parser = _parsed(exchange)
     if any(event.data == DONE for event in exchange.events):
@@ -83,6 +87,7 @@ def ends_with_done(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("SSE-003", probes=STREAMS, applies=streamed)
 def nothing_after_done(exchange: Exchange) -> list[Violation]:
     _parsed(exchange)
     done = next((e.index for e in exchange.events if e.data == DONE), None)

@@ -11,8 +11,10 @@ from typing import Any
 
 from conformance import schemas
 from conformance.checks import NotApplicable, Violation, is_int, require_status_200, short
+from conformance.checks.registry import check, streamed
 from conformance.checks.response import FINISH_REASONS, created_violations
 from conformance.exchange import Exchange, strict_json
+from conformance.probes import STREAMS
 
 DONE = "[DONE]"
 _MISSING = object()  # a finish_reason key that is absent (no string a server sends can match)
@@ -73,6 +75,7 @@ def _objects(exchange: Exchange) -> list[tuple[int, dict]]:
     return [(i, c) for i, c in stream_summary(exchange).chunks if isinstance(c, dict)]
 
 
+@check("STREAM-001", probes=STREAMS, applies=streamed)
 def is_event_stream(exchange: Exchange) -> list[Violation]:
     if exchange.status != 200:
         return [
@@ -95,6 +98,7 @@ def is_event_stream(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("STREAM-002", probes=STREAMS, applies=streamed)
 def chunks_match_schema(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
     violations = []
@@ -131,6 +135,7 @@ def chunks_match_schema(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("STREAM-003", probes=STREAMS, applies=streamed)
 def object_is_chunk(exchange: Exchange) -> list[Violation]:
     return [
         Violation(
@@ -145,6 +150,7 @@ def object_is_chunk(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("STREAM-004", probes=STREAMS, applies=streamed)
 def one_id(exchange: Exchange) -> list[Violation]:
     chunks = _objects(exchange)
     if not chunks:
@@ -176,6 +182,7 @@ def one_id(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("STREAM-005", probes=STREAMS, applies=streamed)
 def first_delta_has_role(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
     seen: set[int] = set()
@@ -209,6 +216,7 @@ def first_delta_has_role(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("STREAM-006", probes=STREAMS, applies=streamed)
 def one_finish_reason(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
     if not summary.contents:
@@ -263,6 +271,7 @@ def one_finish_reason(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("STREAM-007", probes=STREAMS, applies=streamed)
 def ends_in_time(exchange: Exchange) -> list[Violation]:
     if exchange.error:
         return [
@@ -276,6 +285,7 @@ def ends_in_time(exchange: Exchange) -> list[Violation]:
     return []
 
 
+@check("STREAM-008", probes=STREAMS, applies=streamed)
 def chunks_carry_created_and_model(exchange: Exchange) -> list[Violation]:
     violations = []
     for index, chunk in _objects(exchange):
@@ -297,6 +307,7 @@ def chunks_carry_created_and_model(exchange: Exchange) -> list[Violation]:
     return violations
 
 
+@check("STREAM-009", probes=("stream",))
 def deltas_carry_text(exchange: Exchange) -> list[Violation]:
     summary = stream_summary(exchange)
     violations = []

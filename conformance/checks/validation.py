@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from conformance.checks import NotApplicable, Violation, response_summary
+from conformance.checks.registry import check
 from conformance.exchange import Exchange
+from conformance.probes import INVALID_PROBES
 
 # A 4xx that says nothing about the body: the request was refused for another reason.
 UNRELATED_REFUSALS = {
@@ -45,6 +47,7 @@ def refused_as_client_error(exchange: Exchange) -> list[Violation]:
     ]
 
 
+@check("ERR-003", probes=tuple(INVALID_PROBES))
 def refused_with_400(exchange: Exchange) -> list[Violation]:
     """ERR-003: the conventional status for an invalid body (422 is tolerated)."""
     if exchange.status is None or not 400 <= exchange.status < 500:
@@ -59,3 +62,16 @@ def refused_with_400(exchange: Exchange) -> list[Violation]:
             exchange=exchange.name,
         )
     ]
+
+
+def _register_invalid_probes() -> None:
+    """REQ-001 to REQ-011: each invalid probe's requirement (``probes.INVALID_PROBES``) is
+    proven by ``refused_as_client_error`` over that requirement's probes."""
+    by_requirement: dict[str, list[str]] = {}
+    for probe, requirement in INVALID_PROBES.items():
+        by_requirement.setdefault(requirement, []).append(probe)
+    for requirement, probes in by_requirement.items():
+        check(requirement, probes=tuple(probes))(refused_as_client_error)
+
+
+_register_invalid_probes()

@@ -37,10 +37,14 @@ def known_reason(config: pytest.Config, requirement: str, model: str | None) -> 
     return entry.reason if entry else None
 
 
+# The exchanges a test judged without naming them as fixtures (tests built from the registry).
+judged_exchanges_key = pytest.StashKey[list]()
+
+
 def evidence_of(item: pytest.Item, violations: list | None, secrets: tuple[str, ...]) -> dict:
     from conformance.report.evidence import exchanges_in, failure_evidence
 
-    values = getattr(item, "funcargs", {}).values()
+    values = [*getattr(item, "funcargs", {}).values(), item.stash.get(judged_exchanges_key, [])]
     return failure_evidence(violations, exchanges_in(values), secrets)
 
 

@@ -118,6 +118,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         if model is None:
             continue
         plan |= {(name, model) for name in item.fixturenames if name in PROBES}
+        registered_check = callspec.params.get("registered_check")
+        if registered_check is not None:  # a test built from the registry (by_requirement.py)
+            plan |= {(name, model) for name in registered_check.probes}
         marker = item.get_closest_marker("requirement")
         if marker and marker.args and str(marker.args[0]).startswith("GEN-"):
             generated.add((marker.args[0], model))

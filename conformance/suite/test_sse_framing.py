@@ -1,26 +1,9 @@
-"""SSE: the event-stream framing, parsed by the WHATWG rules clients apply."""
+"""SSE: the event-stream framing, parsed by the WHATWG rules clients apply.
 
-import pytest
+The checks, and the probes each judges, are registered in conformance/checks/sse.py
+(``@check("SSE-...", probes=...)``); one test per requirement is built from them.
+"""
 
-from conformance.checks import sse as checks
-from conformance.suite.verdict import expect
+from conformance.suite.by_requirement import area_tests
 
-
-@pytest.fixture
-def streams(stream, stream_stop, stream_max_tokens_cut):
-    return (stream, stream_stop, stream_max_tokens_cut)
-
-
-@pytest.mark.requirement("SSE-001")
-def test_events_are_well_framed(streams):
-    expect(checks.events_are_well_framed, *streams)
-
-
-@pytest.mark.requirement("SSE-002")
-def test_stream_ends_with_done(streams):
-    expect(checks.ends_with_done, *streams)
-
-
-@pytest.mark.requirement("SSE-003")
-def test_nothing_follows_done(streams):
-    expect(checks.nothing_after_done, *streams)
+test_sse = area_tests("SSE")
