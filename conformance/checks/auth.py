@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.checks import NotApplicable, Violation, response_summary
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 
 def refused(exchange: Exchange) -> list[Violation]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance import schemas
 from conformance.checks import NotApplicable, Violation, short
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 
 def _require_refusal(exchange: Exchange) -> None:

@@ -36,7 +36,7 @@ from conformance.checks import (
     stream,
     validation,
 )
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 from conformance.strategies import prompt_tokens_bound
 
 Check = Callable[[Exchange], list[Violation]]

@@ -14,7 +14,7 @@ from conformance.checks import (
     served_json,
     short,
 )
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 FINISH_REASONS = ("stop", "length", "content_filter")
 CLOCK_TOLERANCE = 24 * 3600  # seconds; catches milliseconds while allowing a skewed clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.checks import NotApplicable, Violation, response_summary
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 # A 4xx that says nothing about the body: the request was refused for another reason.
 UNRELATED_REFUSALS = {
