@@ -7,7 +7,9 @@ The pieces, in the order a request flows through them::
     probes       the named requests the suite sends
     strategies   requests generated from the request schema: valid, one rule away (Hypothesis)
     generation   generated requests sent, judged, shrunk; profiles: how many
-    exchange     bounded, recorded, redacted HTTP exchanges
+    records      frozen records: request, exchange, finished SSE transcript (no network code)
+    redaction    secrets out of records and text
+    exchange     bounded HTTP exchanges: limits, retries, the runner (the only sender)
     sse          the WHATWG event-stream parser
     checks/      pure check functions, one module per area
     suite/       the pytest modules users run, one per area

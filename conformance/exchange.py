@@ -1,19 +1,25 @@
-"""Bounded, recorded, redacted HTTP exchanges: the only place the suite talks to a target.
+"""Bounded exchanges: the only place the suite talks to a target.
 
 A target may hang, drip bytes, stream forever or send garbage. Every exchange here is bounded in
 time (connect, silence between bytes, and a deadline for the whole exchange) and in bytes and
-events, and it always ends with a record: what was sent, what came back, and what went wrong.
+events, and it always ends with a record (``conformance.records.Exchange``): what was sent, what
+came back, and what went wrong, redacted (``conformance.redaction``) before anyone sees it.
 Checks then work on that record alone, never on a live connection.
 
-Exchanges are coroutines so that many can be in flight at once (a run against a real provider is
-mostly waiting); ``ExchangeRunner`` drives them from synchronous code such as pytest fixtures.
+This module holds the machine and nothing the checks need: the limits, the retries of 429/503,
+the httpx client and ``ExchangeRunner``, which drives the exchanges (coroutines, so that many can
+be in flight at once: a run against a real provider is mostly waiting) on a private event loop
+thread for synchronous code such as pytest fixtures. Every request of a run, the preflight
+included, goes through one runner.
+
+The records, ``strict_json`` and the redaction helpers are re-exported here for older imports;
+new code imports them from ``conformance.records`` and ``conformance.redaction``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import ssl
 import threading
 import time
@@ -21,17 +27,46 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from conformance.decoding import BoundedDecoder, DecodingError
-from conformance.sse import SseEvent, SseParser
+from conformance.records import RETRY_STATUSES, Auth, Exchange, RequestSpec, strict_json
+from conformance.redaction import (
+    MIN_SECRET_LENGTH,
+    REDACTED,
+    display_url,
+    redact,
+    redact_exchange,
+    url_secrets,
+)
+from conformance.sse import SseParser
 
-Auth = Literal["valid", "none", "invalid"]
+__all__ = [
+    "INVALID_KEY",
+    "MIN_SECRET_LENGTH",
+    "REDACTED",
+    "RETRY_STATUSES",
+    "Auth",
+    "Exchange",
+    "ExchangeRunner",
+    "Limits",
+    "RequestSpec",
+    "Target",
+    "check_url",
+    "display_url",
+    "new_client",
+    "perform",
+    "redact",
+    "retry_delay",
+    "strict_json",
+    "tls_verification",
+    "url_secrets",
+]
+
 INVALID_KEY = "sk-chat-conformance-invalid-key-0000000000000000"
-REDACTED = "***REDACTED***"
 
 
 @dataclass(frozen=True)
@@ -46,81 +81,6 @@ class Limits:
     max_events: int = 2000  # a completion of max_tokens 24 takes about 30
     retries: int = 3  # for 429 and 503, with backoff or the server's Retry-After
     max_retry_wait: float = 30.0
-
-
-RETRY_STATUSES = (429, 503)
-
-
-def strict_json(text: str) -> Any:
-    """JSON as RFC 8259 defines it. Python's parser also takes NaN, Infinity and -Infinity,
-    which a JavaScript client's JSON.parse rejects: here they are errors too."""
-    return json.loads(text, parse_constant=_not_json)
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON value (RFC 8259 has no NaN or Infinity)")
-
-
-@dataclass(frozen=True)
-class RequestSpec:
-    """What to send. ``body`` is JSON-encoded; ``raw_body`` is sent as is (malformed JSON)."""
-
-    body: Any = None
-    raw_body: bytes | None = None
-    auth: Auth = "valid"
-    method: str = "POST"
-    path: str = "/chat/completions"
-    # The reply of the earlier request this one was derived from (``probes.Probe.after``): what
-    # the checks compare against. Never sent.
-    reference_reply: str | None = None
-
-    @property
-    def wants_stream(self) -> bool:
-        return isinstance(self.body, dict) and self.body.get("stream") is True
-
-    def encoded_body(self) -> bytes:
-        if self.raw_body is not None:
-            return self.raw_body
-        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
-
-
-@dataclass
-class Exchange:
-    """The record of one request and its response, safe to show: the key is redacted."""
-
-    name: str
-    url: str
-    request: RequestSpec
-    request_headers: dict[str, str]
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    events: list[SseEvent] = field(default_factory=list)
-    sse: SseParser | None = None
-    error: str | None = None  # transport failure or a bound that was hit
-    error_type: str | None = None  # what ended it: ConnectError, ReadTimeout, deadline, bound
-    deadline_hit: bool = False
-    attempts: int = 1
-    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # caches
-    started_at: float = 0.0  # wall clock (time.time) when the request was sent
-    elapsed: float = 0.0
-
-    @property
-    def throttled(self) -> bool:
-        """Still 429/503 after every retry: the target's capacity, not a conformance verdict."""
-        return self.status in RETRY_STATUSES and self.attempts > 1
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    def json(self) -> Any:
-        """The body parsed as JSON; raises ValueError when it is not."""
-        return strict_json(self.body.decode("utf-8"))
-
-    def text(self, limit: int = 2000) -> str:
-        text = self.body.decode("utf-8", errors="replace")
-        return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more]"
 
 
 @dataclass(frozen=True)
@@ -149,30 +109,12 @@ class Target:
         return display_url(self.base_url)
 
 
-_SECRET_PARAMETER_HINTS = ("key", "token", "secret", "sig", "auth", "pass", "code")
-
-
-def url_secrets(url: str) -> list[str]:
-    """Credentials a user may have put in a URL: user info and key-like query values."""
-    parts = urlsplit(url)
-    found = [parts.username or "", parts.password or ""]
-    for name, value in parse_qsl(parts.query, keep_blank_values=False):
-        if any(hint in name.lower() for hint in _SECRET_PARAMETER_HINTS):
-            found.append(value)
-    return [secret for secret in found if len(secret) >= 4]
-
-
-def display_url(url: str) -> str:
-    """The URL as reports may show it: credentials replaced, everything else kept."""
-    return redact(url, *url_secrets(url))
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Remove secrets from text meant for people: reports, logs, messages."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+def check_url(url: str) -> None:
+    """Raise ValueError, saying why, when the HTTP client cannot send to this URL at all."""
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise ValueError(str(error)) from None
 
 
 def _headers(spec: RequestSpec, api_key: str | None) -> dict[str, str]:
@@ -202,9 +144,8 @@ async def perform(
     limits = target.limits
     attempt = 0
     while True:
-        exchange = await _attempt(client, target, name, spec)
         attempt += 1
-        exchange.attempts = attempt
+        exchange = await _attempt(client, target, name, spec, attempt)
         if exchange.status not in RETRY_STATUSES or attempt > limits.retries:
             return exchange
         retry_after = exchange.headers.get("retry-after")
@@ -225,53 +166,63 @@ def retry_delay(retry_after: str | None, attempt: int, cap: float) -> float:
 
 
 async def _attempt(
-    client: httpx.AsyncClient, target: Target, name: str, spec: RequestSpec
+    client: httpx.AsyncClient, target: Target, name: str, spec: RequestSpec, attempt: int
 ) -> Exchange:
+    """One try: the wire read into locals, then one finished, redacted record."""
     limits = target.limits
     headers = _headers(spec, target.api_key)
-    exchange = Exchange(
-        name=name,
-        url=display_url(target.url(spec.path)),
-        request=spec,
-        request_headers=_shown_headers(headers, target.api_key),
-        started_at=time.time(),
-    )
+    started_at = time.time()
     start = time.monotonic()
+    status: int | None = None
+    response_headers: dict[str, str] = {}
     body = bytearray()
     parser = SseParser() if spec.wants_stream else None
+    error: str | None = None
+    error_type: str | None = None
+    deadline_hit = False
     try:
         async with asyncio.timeout(limits.deadline):
             async with client.stream(
                 spec.method, target.url(spec.path), content=spec.encoded_body(), headers=headers
             ) as response:
-                exchange.status = response.status_code
-                exchange.headers = {k.lower(): v for k, v in response.headers.items()}
+                status = response.status_code
+                response_headers = {k.lower(): v for k, v in response.headers.items()}
                 async with contextlib.aclosing(response.aiter_raw()) as chunks:
                     await _read_body(response, chunks, body, parser, limits, start)
     except TimeoutError:
-        exchange.deadline_hit = True
-        exchange.error = f"the exchange did not end within the {limits.deadline:g} s deadline"
-        exchange.error_type = "deadline"
+        deadline_hit = True
+        error = f"the exchange did not end within the {limits.deadline:g} s deadline"
+        error_type = "deadline"
     except httpx.ConnectTimeout:
-        exchange.error = f"connecting timed out ({limits.connect_timeout:g} s)"
-        exchange.error_type = "ConnectTimeout"
-    except httpx.TimeoutException as error:
-        exchange.error = f"{_timeout_phase(error)} ({limits.read_timeout:g} s without data)"
-        exchange.error_type = type(error).__name__
-    except httpx.HTTPError as error:
-        exchange.error = _describe(error)
-        exchange.error_type = type(error).__name__
+        error = f"connecting timed out ({limits.connect_timeout:g} s)"
+        error_type = "ConnectTimeout"
+    except httpx.TimeoutException as timeout:
+        error = f"{_timeout_phase(timeout)} ({limits.read_timeout:g} s without data)"
+        error_type = type(timeout).__name__
+    except httpx.HTTPError as failure:
+        error = _describe(failure)
+        error_type = type(failure).__name__
     except (_BoundHit, DecodingError) as bound:
-        exchange.error = str(bound)
-        exchange.error_type = "bound"
-    exchange.elapsed = time.monotonic() - start
-    exchange.body = bytes(body)
-    if parser is not None:
-        parser.close(time.monotonic() - start)
-        exchange.sse = parser
-        exchange.events = list(parser.events)
-    _redact_exchange(exchange, target.secrets)
-    return exchange
+        error = str(bound)
+        error_type = "bound"
+    elapsed = time.monotonic() - start
+    exchange = Exchange(
+        name=name,
+        url=display_url(target.url(spec.path)),
+        request=spec,
+        request_headers=_shown_headers(headers, target.api_key),
+        status=status,
+        headers=response_headers,
+        body=bytes(body),
+        sse=parser.finish(elapsed) if parser is not None else None,
+        error=error,
+        error_type=error_type,
+        deadline_hit=deadline_hit,
+        attempts=attempt,
+        started_at=started_at,
+        elapsed=elapsed,
+    )
+    return redact_exchange(exchange, target.secrets)
 
 
 class _BoundHit(Exception):
@@ -345,29 +296,6 @@ def _timeout_phase(error: httpx.TimeoutException) -> str:
     if isinstance(error, httpx.PoolTimeout):
         return "waiting for a connection timed out"
     return "reading the response timed out"
-
-
-MIN_SECRET_LENGTH = 8  # shorter "keys" (test keys like "x") would shred every body they occur in
-
-
-def _redact_exchange(exchange: Exchange, secrets: tuple[str, ...]) -> None:
-    """A server may echo the key back; make sure the record never holds it."""
-    secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
-    if not secrets:
-        return
-    encoded = [secret.encode("utf-8") for secret in secrets]
-    if any(secret in exchange.body for secret in encoded):
-        for secret in encoded:
-            exchange.body = exchange.body.replace(secret, REDACTED.encode())
-        if exchange.sse is not None:
-            reparsed = SseParser()
-            reparsed.feed(exchange.body)
-            reparsed.close()
-            exchange.sse = reparsed
-            exchange.events = list(reparsed.events)
-    exchange.headers = {k: redact(v, *secrets) for k, v in exchange.headers.items()}
-    if exchange.error:
-        exchange.error = redact(exchange.error, *secrets)
 
 
 async def _cancel_pending() -> None:

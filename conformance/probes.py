@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.exchange import Exchange, RequestSpec, strict_json
+from conformance.records import Exchange, RequestSpec, strict_json
 
 SMALL_MAX_TOKENS = 48  # cheap on a paid API, yet room for a model that thinks before it writes
 CUT_MAX_TOKENS = 5

@@ -16,27 +16,14 @@ the first half of a CRLF, so results never depend on how the stream was chunked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-__all__ = ["SseEvent", "SseParser", "parse_all"]
+from conformance.records import SseEvent, SseTranscript
+
+__all__ = ["SseEvent", "SseParser", "SseTranscript", "parse_all"]
 
 _BOM = b"\xef\xbb\xbf"
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _KINDS = {b"\n": "LF", b"\r": "CR", b"\r\n": "CRLF"}
-
-
-@dataclass(frozen=True)
-class SseEvent:
-    """One dispatched event, with enough context to cite it in a transcript."""
-
-    data: str
-    event: str | None
-    id: str | None
-    retry: int | None
-    raw: str
-    index: int
-    offset: int
-    received_at: float
 
 
 def _decode(data: bytes) -> tuple[str, bool]:
@@ -48,7 +35,8 @@ def _decode(data: bytes) -> tuple[str, bool]:
 
 
 class SseParser:
-    """Feed bytes as they arrive; get back the events each chunk completes."""
+    """Feed bytes as they arrive; get back the events each chunk completes. ``finish`` ends the
+    stream and hands back the record of it, an ``SseTranscript``."""
 
     def __init__(self) -> None:
         self.events: list[SseEvent] = []
@@ -99,6 +87,18 @@ class SseParser:
         self._block.clear()
         self._data.clear()
         return out
+
+    def finish(self, now: float = 0.0) -> SseTranscript:
+        """End the stream (``close``) and return what was parsed, as a frozen record."""
+        self.close(now)
+        return SseTranscript(
+            events=tuple(self.events),
+            comments=tuple(self.comments),
+            invalid_utf8=self.invalid_utf8,
+            line_ending_kinds=frozenset(self.line_ending_kinds),
+            discarded_tail=self.discarded_tail,
+            bytes_received=self.bytes_received,
+        )
 
     def _drain(self, now: float, final: bool) -> list[SseEvent]:
         """Process every complete line in the buffer."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance.checks import BASIC_PROBES, NotApplicable, Violation, response_summary
 from conformance.checks.registry import any_request, check
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 
 @check("AUTH-001", probes=("auth_missing",))

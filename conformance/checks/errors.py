@@ -5,8 +5,8 @@ from __future__ import annotations
 from conformance import schemas
 from conformance.checks import NotApplicable, Violation, short
 from conformance.checks.registry import check
-from conformance.exchange import Exchange
 from conformance.probes import ERROR_PROBES
+from conformance.records import Exchange
 
 
 def _require_refusal(exchange: Exchange) -> None:

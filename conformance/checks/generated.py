@@ -41,7 +41,7 @@ from conformance.checks.registry import (
     stop_given,
     streamed,
 )
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 from conformance.strategies import prompt_tokens_bound
 
 Check = Callable[[Exchange], list[Violation]]

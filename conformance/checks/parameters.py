@@ -18,8 +18,8 @@ from conformance.checks import (
 )
 from conformance.checks.registry import check, not_streamed
 from conformance.checks.stream import stream_summary
-from conformance.exchange import Exchange
 from conformance.probes import WORD_BEFORE_STOP
+from conformance.records import Exchange
 
 
 def _max_tokens(exchange: Exchange) -> int:

@@ -15,7 +15,7 @@ from conformance.checks import (
     short,
 )
 from conformance.checks.registry import check, not_streamed
-from conformance.exchange import Exchange
+from conformance.records import Exchange
 
 FINISH_REASONS = ("stop", "length", "content_filter")
 CLOCK_TOLERANCE = 24 * 3600  # seconds; catches milliseconds while allowing a skewed clock

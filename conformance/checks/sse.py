@@ -1,7 +1,8 @@
 """SSE: the event-stream framing, judged by the WHATWG rules a browser or SDK client applies.
 
 The events were parsed by ``conformance.sse`` exactly as a client would; these checks look at
-what that parse saw: undecodable bytes, events that are not JSON, a missing or misplaced [DONE].
+what that parse saw (the exchange's ``SseTranscript``): undecodable bytes, events that are not
+JSON, a missing or misplaced [DONE].
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from conformance.checks import NotApplicable, Violation, require_status_200, short
 from conformance.checks.registry import check, streamed
 from conformance.checks.stream import DONE
-from conformance.exchange import Exchange, strict_json
 from conformance.probes import STREAMS
+from conformance.records import Exchange, SseTranscript, strict_json
 
 
-def _parsed(exchange: Exchange):
+def _parsed(exchange: Exchange) -> SseTranscript:
     require_status_200(exchange, "AUTH-003 and STREAM-001")
     if exchange.sse is None:
         raise NotApplicable(f"{exchange.name}: not a streaming request")
@@ -22,9 +23,9 @@ def _parsed(exchange: Exchange):
 
 @check("SSE-001", probes=STREAMS, applies=streamed)
 def events_are_well_framed(exchange: Exchange) -> list[Violation]:
-    parser = _parsed(exchange)
+    transcript = _parsed(exchange)
     violations = []
-    if parser.invalid_utf8:
+    if transcript.invalid_utf8:
         violations.append(
             Violation(
                 "the stream is not valid UTF-8",
@@ -49,7 +50,7 @@ def events_are_well_framed(exchange: Exchange) -> list[Violation]:
                     event.index,
                 )
             )
-    tail = parser.discarded_tail.strip()
+    tail = transcript.discarded_tail.strip()
     # When our own bound cut the stream, an unfinished last event is ours, not the server's.
     if tail and not exchange.error and any(line.startswith("data") for line in tail.splitlines()):
         violations.append(
@@ -65,10 +66,10 @@ def events_are_well_framed(exchange: Exchange) -> list[Violation]:
 
 @check("SSE-002", probes=STREAMS, applies=streamed)
 def ends_with_done(exchange: Exchange) -> list[Violation]:
-    parser = _parsed(exchange)
+    transcript = _parsed(exchange)
     if any(event.data == DONE for event in exchange.events):
         return []
-    if DONE in parser.discarded_tail:
+    if DONE in transcript.discarded_tail:
         actual = "data: [DONE] without a blank line after it: clients never dispatch it"
     elif exchange.error:
         actual = f"no [DONE]: {exchange.error}"

@@ -6,6 +6,7 @@ content and finish reason per choice); the checks below each judge one rule over
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,8 @@ from conformance import schemas
 from conformance.checks import NotApplicable, Violation, is_int, require_status_200, short
 from conformance.checks.registry import check, streamed
 from conformance.checks.response import FINISH_REASONS, created_violations
-from conformance.exchange import Exchange, strict_json
 from conformance.probes import STREAMS
+from conformance.records import Exchange, SseEvent, strict_json
 
 DONE = "[DONE]"
 _MISSING = object()  # a finish_reason key that is absent (no string a server sends can match)
@@ -41,16 +42,16 @@ class StreamSummary:
 def stream_summary(exchange: Exchange) -> StreamSummary:
     """What a client makes of a stream; NotApplicable when there is no served stream.
 
-    Computed once per exchange (every stream check reads it) and kept on the record."""
+    Computed once per stream (every stream check reads it) and cached on the frozen events it
+    is made of, so the record itself is never written to. Read it, do not change it."""
     require_status_200(exchange, "AUTH-003 and STREAM-001")
-    if "stream_summary" not in exchange.derived:
-        exchange.derived["stream_summary"] = _summarize(exchange)
-    return exchange.derived["stream_summary"]
+    return _summarize(exchange.events)
 
 
-def _summarize(exchange: Exchange) -> StreamSummary:
+@functools.lru_cache(maxsize=256)  # a run's streams are judged test by test, soon after sending
+def _summarize(events: tuple[SseEvent, ...]) -> StreamSummary:
     summary = StreamSummary()
-    for event in exchange.events:
+    for event in events:
         if event.data == DONE:
             summary.done_index = event.index
             break

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conformance.checks import NotApplicable, Violation, response_summary
 from conformance.checks.registry import check
-from conformance.exchange import Exchange
 from conformance.probes import INVALID_PROBES
+from conformance.records import Exchange
 
 # A 4xx that says nothing about the body: the request was refused for another reason.
 UNRELATED_REFUSALS = {

@@ -16,7 +16,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from conformance.exchange import Exchange, redact
+from conformance.records import Exchange
+from conformance.redaction import redact
 from conformance.report.curl import curl_command
 
 BODY_HEAD = 3000  # characters kept from the start of a long body

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance.exchange import Exchange, RequestSpec
+from conformance.records import Exchange, RequestSpec
 
 
 def entry(number: int, exchange: Exchange) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def label_junit_case(config: pytest.Config, report: pytest.TestReport, requireme
 
 def run_target_label(config: pytest.Config) -> dict[str, Any]:
     """The report's ``target`` as far as it is known before the run (no live URL yet)."""
-    from conformance.exchange import display_url
+    from conformance.redaction import display_url
     from conformance.settings import settings_from_pytest
 
     settings = settings_from_pytest(config)

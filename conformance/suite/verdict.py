@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from conformance.checks import NotApplicable, RequestRefused, Violation
-from conformance.exchange import Exchange
 from conformance.plugin import RequirementFailed
+from conformance.records import Exchange
 
 Check = Callable[..., list[Violation]]
 
