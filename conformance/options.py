@@ -201,7 +201,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("no_baseline", "ignore the target's known failures", SWITCH, flag="--no-baseline"),
     Option(
         "reports_dir",
-        "where reports go by default",
+        "where the reports go unless named one by one",
         default="reports",
         flag="--reports-dir",
         key="reports-dir",
@@ -218,7 +218,7 @@ OPTIONS: tuple[Option, ...] = (
         "junitxml",
         "JUnit XML report",
         flag="--junitxml",
-        pytest="--junitxml",  # pytest's
+        pytest="--junit-xml",  # pytest's (also spelt --junitxml)
         metavar="PATH",
         shown_default="REPORTS_DIR/junit.xml",
     ),
@@ -229,7 +229,7 @@ OPTIONS: tuple[Option, ...] = (
         pytest="--chat-json",
         metavar="PATH",
         shown_default="REPORTS_DIR/report.json",
-        pytest_help="write the JSON compliance report here (default: none)",
+        pytest_help="write the JSON compliance report here",
     ),
     Option(
         "request_log",
@@ -524,19 +524,22 @@ def secret_environment(arguments: argparse.Namespace) -> dict[str, str]:
 
 
 def markdown_table() -> str:
-    """Every option a variable or the config file can set (README: "Options in one table")."""
+    """The options a variable or the config file sets, or that have a default (README)."""
     rows = [
         "| Flag | pytest option | Environment variable | Config key | Default |",
         "| --- | --- | --- | --- | --- |",
     ]
     for option in OPTIONS:
-        if not (option.env or option.key):
+        if option.kind.switch:
+            default = "off" if option.key else ""
+        else:
+            shown = option.default is not None and option.kind.show(option.default)
+            default = option.shown_default or shown or ""
+        if not (option.env or option.key or default):
             continue
-        default = option.shown_default or (
-            "" if option.default is None else option.kind.show(option.default)
-        )
-        cells = (option.flag, option.pytest, option.env, option.key, default)
-        rows.append("| " + " | ".join(f"`{cell}`" if cell else "" for cell in cells) + " |")
+        names = [f"`{name}`" if name else "" for name in (option.flag, option.pytest)]
+        names += [f"`{name}`" if name else "" for name in (option.env, option.key)]
+        rows.append("| " + " | ".join([*names, default]) + " |")
     return "\n".join(rows)
 
 
