@@ -14,59 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from conformance.durations import parse_duration
-from conformance.environment import ENV_API_KEY, ENV_BASE_URL, ENV_MODELS, env_models
-from conformance.profiles import (
-    DEFAULT_PROFILE,
-    ENV_MAX_REQUESTS,
-    ENV_PROFILE,
-    ENV_SEED,
-    PROFILES,
-)
+from conformance.options import NON_NEGATIVE_DURATION, OPTION, add_to_argparse, argparse_type
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_CANNOT_RUN = 0, 1, 2
 
 
 class CannotRun(Exception):
     """The run cannot happen; the message is the one line the user sees."""
-
-
-def _number(kind: type, minimum: float, inclusive: bool):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < minimum or (value == minimum and not inclusive):
-            bound = f">= {minimum}" if inclusive else f"> {minimum}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, 0, inclusive=False)
-_non_negative_int = _number(int, 0, inclusive=True)
-
-
-def _duration(minimum: float, inclusive: bool):
-    """Seconds from ``300ms``, ``0.3s`` or a bare ``0.3`` (seconds, as before units existed)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = parse_duration(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-        if value < minimum or (value == minimum and not inclusive):
-            bound = f">= {minimum}" if inclusive else f"> {minimum}"
-            raise argparse.ArgumentTypeError(f"must be {bound} seconds, got {text}")
-        return value
-
-    return parse
-
-
-_positive_duration = _duration(0, inclusive=False)
-_non_negative_duration = _duration(0, inclusive=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,133 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the conformance suite. Without --base-url it starts the embedded "
         "reference server and tests that. Extra pytest arguments go after '--'.",
     )
-    run.add_argument("--base-url", help=f"target URL up to and including /v1 (env {ENV_BASE_URL})")
-    run.add_argument("--api-key", help=f"bearer key for the target (env {ENV_API_KEY})")
-    run.add_argument(
-        "--model",
-        action="append",
-        help=f"model to test, repeatable (env {ENV_MODELS}, comma-separated)",
-    )
-    run.add_argument(
-        "--strict",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="SHOULD requirements decide conformance too",
-    )
-    run.add_argument(
-        "--only",
-        action="append",
-        metavar="AREA|ID",
-        help="run only these areas or requirement IDs (e.g. STREAM, SSE-002); repeatable",
-    )
-    run.add_argument(
-        "--target",
-        metavar="NAME",
-        help="a target of chat-conformance.toml (or [tool.chat-conformance] in pyproject.toml)",
-    )
-    run.add_argument(
-        "--config", metavar="PATH", help="the config file (default: found here or above)"
-    )
-    run.add_argument(
-        "--baseline",
-        metavar="PATH",
-        help="known failures (TOML): reported, but only new failures exit 1",
-    )
-    run.add_argument(
-        "--no-baseline", action="store_true", help="ignore the target's known failures"
-    )
-    run.add_argument(
-        "--reports-dir",
-        default=None,
-        help="where reports go by default (default: reports)",
-    )
-    run.add_argument(
-        "--html",
-        metavar="PATH",
-        help="self-contained HTML report (default: REPORTS_DIR/report.html)",
-    )
-    run.add_argument(
-        "--junitxml", metavar="PATH", help="JUnit XML report (default: REPORTS_DIR/junit.xml)"
-    )
-    run.add_argument(
-        "--json", metavar="PATH", help="JSON report (default: REPORTS_DIR/report.json)"
-    )
-    run.add_argument(
-        "--request-log",
-        metavar="PATH",
-        help="write every request sent, one JSON line each, without the key (default: none)",
-    )
-    run.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        default=None,
-        help="requests in flight at once (env CHAT_CONFORMANCE_CONCURRENCY, default 4)",
-    )
-    run.add_argument(
-        "--timeout",
-        type=_positive_duration,
-        default=None,
-        help="deadline for one whole exchange: 90, 90s, 1500ms (default 60 s)",
-    )
-    run.add_argument(
-        "--read-timeout",
-        type=_positive_duration,
-        default=None,
-        help="longest silence between bytes (default 30 s)",
-    )
-    run.add_argument(
-        "--connect-timeout",
-        type=_positive_duration,
-        default=10.0,
-        help="time to connect (default %(default)s s)",
-    )
-    run.add_argument(
-        "--max-bytes",
-        type=_positive_int,
-        default=1024 * 1024,
-        help="largest response body after decoding, bytes (default %(default)s)",
-    )
-    run.add_argument(
-        "--retries",
-        type=_non_negative_int,
-        default=3,
-        help="retries of a 429/503 answer, after Retry-After or a backoff (default %(default)s)",
-    )
-    run.add_argument(
-        "--ca-bundle",
-        metavar="PATH",
-        help="CA bundle to trust for the target's certificate (TLS is always verified)",
-    )
-    run.add_argument(
-        "--reference-fault",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="without --base-url: the embedded server breaks this rule (see serve --list)",
-    )
-    run.add_argument(
-        "--reference-variation",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="without --base-url: a legal but unusual embedded server (see serve --list)",
-    )
-    run.add_argument(
-        "--profile",
-        choices=list(PROFILES),
-        help=f"how many requests to generate (env {ENV_PROFILE}; default {DEFAULT_PROFILE})",
-    )
-    run.add_argument(
-        "--seed",
-        type=int,
-        help=f"seed of the generated requests, in the report (env {ENV_SEED}; default random)",
-    )
-    run.add_argument(
-        "--max-requests",
-        type=_non_negative_int,
-        help="most generated requests in the run, shrinking included "
-        f"(env {ENV_MAX_REQUESTS}; default: the profile's)",
-    )
+    add_to_argparse(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after '--'")
 
     serve = commands.add_parser("serve", help="run the reference server in the foreground")
@@ -229,13 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--latency",
-        type=_non_negative_duration,
+        type=argparse_type(NON_NEGATIVE_DURATION),
         default=0.0,
         help="time to first byte of every response: 300ms, 0.3s or 0.3 (default 0)",
     )
     serve.add_argument(
         "--token-interval",
-        type=_non_negative_duration,
+        type=argparse_type(NON_NEGATIVE_DURATION),
         default=0.0,
         help="gap between two stream events, e.g. 30ms (default 0)",
     )
@@ -287,16 +115,16 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(arguments: argparse.Namespace) -> int:
     import pytest
 
-    key_source = "--api-key" if arguments.api_key else None
-    extra_args = apply_config_file(arguments)  # fills what the flags left out
-    key_source = key_source or getattr(arguments, "api_key_source", None) or ENV_API_KEY
-    base_url = arguments.base_url or os.environ.get(ENV_BASE_URL) or None
-    api_key = arguments.api_key or os.environ.get(ENV_API_KEY) or None
-    models = arguments.model or list(env_models())
-    if base_url is not None:
-        if not models:
-            raise CannotRun("name the model(s) to test with --model (or CHAT_CONFORMANCE_MODEL)")
-        check_target_url(base_url, arguments.ca_bundle)  # reachability: the suite's preflight
+    from conformance.options import fill_in, pytest_arguments, secret_environment
+
+    key_env = OPTION["api_key"].env
+    arguments.key_source = "--api-key" if arguments.api_key else key_env  # named if refused
+    apply_config_file(arguments)  # fills what the flags left out (a target's key: its variable)
+    fill_in(arguments)  # then the CHAT_CONFORMANCE_* variables, then the defaults
+    if arguments.base_url is not None:
+        if not arguments.models:
+            raise CannotRun(f"name the model(s) to test with --model (or {OPTION['models'].env})")
+        check_target_url(arguments.base_url, arguments.ca_bundle)  # reachability: the preflight
     if arguments.only:
         from conformance.catalog import load_catalog
 
@@ -305,62 +133,28 @@ def run_command(arguments: argparse.Namespace) -> int:
         except KeyError as error:
             raise CannotRun(f"--only: {error.args[0]}") from None
     reports = Path(arguments.reports_dir)
-    suite_dir = Path(__file__).parent / "suite"
-    options = {
-        "-c": str(suite_dir / "pytest.ini"),  # the user's own pytest setup stays out of the run
-        "--rootdir": str(suite_dir),
-        "--html": arguments.html or str(reports / "report.html"),
-        "--junitxml": arguments.junitxml or str(reports / "junit.xml"),
-        "--chat-json": arguments.json or str(reports / "report.json"),
-        "--chat-deadline": str(arguments.timeout),
-        "--chat-read-timeout": str(min(arguments.read_timeout, arguments.timeout)),
-        "--chat-connect-timeout": str(arguments.connect_timeout),
-        "--chat-max-bytes": str(arguments.max_bytes),
-        "--chat-retries": str(arguments.retries),
-    }
-    args = [item for pair in options.items() for item in pair]
-    args += ["--self-contained-html", "--pyargs", "conformance.suite"]
-    args.append(f"--chat-key-source={key_source}")  # '=': the value may be "--api-key"
-    # Plugins the suite does not use: the GEN tests drive Hypothesis themselves (explicit seed,
-    # settings and database), so its pytest plugin only adds startup time; anyio's only warns.
-    args += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
-    if arguments.concurrency:  # else the environment or the default, read by the plugin
-        args += ["--chat-concurrency", str(arguments.concurrency)]
-    if base_url:  # through the environment: a URL may carry credentials
-        os.environ[ENV_BASE_URL] = base_url
-    if arguments.ca_bundle:
-        args += ["--chat-ca-bundle", arguments.ca_bundle]
-    if arguments.request_log:
-        args += ["--chat-request-log", arguments.request_log]
-    if getattr(arguments, "config_used", None):
-        args += ["--chat-config-file", arguments.config_used]
-    for model in models:
-        args += ["--chat-model", model]
-    for pattern in arguments.only or ():
-        args += ["--chat-only", pattern]
-    if arguments.strict:
-        args.append("--chat-strict")
-    for option in ("profile", "seed", "max_requests"):
-        if getattr(arguments, option) is not None:
-            args += [f"--chat-{option.replace('_', '-')}", str(getattr(arguments, option))]
+    arguments.html = arguments.html or str(reports / "report.html")
+    arguments.junitxml = arguments.junitxml or str(reports / "junit.xml")
+    arguments.json = arguments.json or str(reports / "report.json")
+    arguments.read_timeout = min(arguments.read_timeout, arguments.timeout)
     if arguments.reference_fault or arguments.reference_variation:
-        if base_url:
+        if arguments.base_url:
             raise CannotRun(
                 "--reference-fault/--reference-variation apply to the embedded server only"
             )
-        check_reference_names(arguments.reference_fault, arguments.reference_variation)
-        args += [a for name in arguments.reference_fault for a in ("--chat-reference-fault", name)]
-        args += [
-            a
-            for name in arguments.reference_variation
-            for a in ("--chat-reference-variation", name)
-        ]
-    if api_key:
-        os.environ[ENV_API_KEY] = api_key  # through the environment: never on a command line
-    args += extra_args
-    if arguments.baseline and not arguments.no_baseline:
-        args += ["--chat-baseline", check_baseline(arguments.baseline)]
-    args += arguments.pytest_args
+        check_reference_names(arguments.reference_fault or [], arguments.reference_variation or [])
+    if arguments.no_baseline:
+        arguments.baseline = None
+    elif arguments.baseline:
+        check_baseline(arguments.baseline)
+    suite_dir = Path(__file__).parent / "suite"
+    args = ["-c", str(suite_dir / "pytest.ini")]  # the user's own pytest setup stays out
+    args += ["--rootdir", str(suite_dir), *pytest_arguments(arguments)]
+    args += ["--self-contained-html", "--pyargs", "conformance.suite"]
+    # Plugins the suite does not use: the GEN tests drive Hypothesis themselves (explicit seed,
+    # settings and database), so its pytest plugin only adds startup time; anyio's only warns.
+    args += ["-p", "no:hypothesispytest", "-p", "no:anyio", *arguments.pytest_args]
+    os.environ.update(secret_environment(arguments))  # the URL and key: never on a command line
     outcome = _RunOutcome()
     code = pytest.main(args, plugins=[outcome])
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -369,7 +163,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     if preflight.get("outcome") in ("setup", "throttled"):
         reason = preflight["message"]  # the suite's preflight ended the run: no verdict
     else:
-        reason = _incomplete_reason(options["--chat-json"], code)
+        reason = _incomplete_reason(arguments.json, code)
     print(f"chat-conformance: error: {reason}", file=sys.stderr)
     return EXIT_CANNOT_RUN
 
@@ -431,12 +225,12 @@ def check_target_url(base_url: str, ca_bundle: str | None = None) -> None:
         raise CannotRun(f"--ca-bundle: no such file: {ca_bundle}")
 
 
-def apply_config_file(arguments: argparse.Namespace) -> list[str]:
+def apply_config_file(arguments: argparse.Namespace) -> None:
     from conformance.config_file import ConfigError, apply_to_run
     from conformance.report.baseline import BaselineError
 
     try:
-        return apply_to_run(arguments)
+        apply_to_run(arguments)
     except (ConfigError, BaselineError) as problem:
         raise CannotRun(str(problem)) from None
 
@@ -502,7 +296,7 @@ def serve_banner(host: str, port: int, api_key: str) -> str:
         shown = f"[{shown}]"  # an IPv6 address in a URL
     base_url = f"http://{shown}:{port}/v1"
     command = (
-        f"CHAT_CONFORMANCE_API_KEY={api_key} chat-conformance run "
+        f"{OPTION['api_key'].env}={api_key} chat-conformance run "
         f"--base-url {base_url} --model {EMBEDDED_MODEL}"
     )
     return "\n".join(

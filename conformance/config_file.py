@@ -25,29 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.durations import parse_duration
+from conformance.options import DEFAULTS, FILE_KEYS, OPTION, read_config_value
 from conformance.toml_file import read_toml
 
 FILE_NAME = "chat-conformance.toml"
 PYPROJECT = "pyproject.toml"
-DEFAULT_KEY_ENV = "CHAT_CONFORMANCE_API_KEY"
-
-# key in the file -> (attribute, expected type); valid at the top level and in a target
-SETTINGS: dict[str, tuple[str, type | tuple[type, ...]]] = {
-    "base-url": ("base_url", str),
-    "api-key-env": ("api_key_env", str),
-    "models": ("models", list),
-    "known-failures": ("known_failures", (str, list)),
-    "profile": ("profile", str),
-    "seed": ("seed", int),
-    "strict": ("strict", bool),
-    "only": ("only", list),
-    "reports-dir": ("reports_dir", str),
-    "concurrency": ("concurrency", int),
-    "timeout": ("timeout", (int, float, str)),  # seconds, or "90s", "1500ms" as on the CLI
-    "read-timeout": ("read_timeout", (int, float, str)),
-}
-DURATIONS = ("timeout", "read-timeout")
+DEFAULT_KEY_ENV = OPTION["api_key"].env
 FORBIDDEN = {"api-key", "api_key", "key", "token", "authorization"}
 
 
@@ -59,18 +42,13 @@ class ConfigError(ValueError):
 class TargetConfig:
     name: str
     source: Path  # the file it came from
-    base_url: str | None = None  # None: the embedded reference server
-    api_key_env: str | None = None
-    models: tuple[str, ...] = ()
-    known_failures: str | list[dict[str, Any]] | None = None  # a path (resolved) or entries
-    profile: str | None = None
-    seed: int | None = None
-    strict: bool | None = None
-    only: tuple[str, ...] = ()
-    reports_dir: str | None = None
-    concurrency: int | None = None
-    timeout: float | None = None
-    read_timeout: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # option name -> value, as read
+
+    def __getattr__(self, name: str) -> Any:
+        """A setting by its option's name (``target.timeout``); None when the file has none."""
+        if name in OPTION:
+            return self.settings.get(name)
+        raise AttributeError(name)
 
     def api_key(self) -> str | None:
         """The key, from the environment variable the file names (never from the file)."""
@@ -135,8 +113,9 @@ def load_config(path: Path) -> ConfigFile:
     targets_table = data.get("targets", {})
     if not isinstance(targets_table, dict):
         raise ConfigError(f"{where}: 'targets' must be a table of [targets.NAME] tables")
-    defaults = {k: v for k, v in data.items() if k not in ("targets", "default-target")}
-    _check_keys(defaults, where)
+    defaults = _settings(
+        {k: v for k, v in data.items() if k not in ("targets", "default-target")}, path, where
+    )
     default_target = data.get("default-target")
     if default_target is not None and default_target not in targets_table:
         raise ConfigError(f"{where}: default-target {default_target!r} is not a target")
@@ -145,9 +124,9 @@ def load_config(path: Path) -> ConfigFile:
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: targets.{name} must be a table")
         _refuse_keys(table, f"{where} [targets.{name}]")
-        _check_keys(table, f"{where} [targets.{name}]")
-        targets[name] = _target(name, path, {**defaults, **table})
-    return ConfigFile(path, targets, default_target, _target("", path, defaults))
+        own = _settings(table, path, f"{where} [targets.{name}]")
+        targets[name] = TargetConfig(name, path, {**defaults, **own})
+    return ConfigFile(path, targets, default_target, TargetConfig("", path, defaults))
 
 
 def _refuse_keys(table: dict[str, Any], where: str) -> None:
@@ -159,64 +138,38 @@ def _refuse_keys(table: dict[str, Any], where: str) -> None:
             )
 
 
-def _check_keys(table: dict[str, Any], where: str) -> None:
+def _settings(table: dict[str, Any], path: Path, where: str) -> dict[str, Any]:
+    """The table's settings by option name, each read as its flag reads it; paths are
+    relative to the file."""
+    settings = {}
     for key, value in table.items():
-        if key not in SETTINGS:
-            raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(SETTINGS)})")
-        expected = SETTINGS[key][1]
-        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
-        if key in DURATIONS:
-            _duration(key, value, where)
-    for key in ("models", "only"):
-        if key in table and not all(isinstance(v, str) for v in table[key]):
-            raise ConfigError(f"{where}: {key} must be a list of strings")
-
-
-def _duration(key: str, value: int | float | str, where: str) -> float:
-    """Seconds: a number, or a string with the CLI's units ("90s", "1500ms")."""
-    try:
-        seconds = parse_duration(value) if isinstance(value, str) else float(value)
-    except ValueError as problem:
-        raise ConfigError(f"{where}: {key}: {problem}") from None
-    if not seconds > 0:
-        raise ConfigError(f"{where}: {key} must be > 0 seconds, got {value!r}")
-    return seconds
-
-
-def _target(name: str, path: Path, table: dict[str, Any]) -> TargetConfig:
-    values = {SETTINGS[key][0]: value for key, value in table.items()}
-    for key in ("models", "only"):
-        if key in values:
-            values[key] = tuple(values[key])
-    known = values.get("known_failures")
-    if isinstance(known, str):
-        values["known_failures"] = str((path.parent / known).resolve())
-    if "reports_dir" in values:
-        values["reports_dir"] = str(path.parent / values["reports_dir"])
-    for key in DURATIONS:
-        if key in table:
-            values[SETTINGS[key][0]] = _duration(key, table[key], str(path))
-    return TargetConfig(name=name, source=path, **values)
+        if key not in FILE_KEYS:
+            raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(FILE_KEYS)})")
+        try:
+            settings[FILE_KEYS[key].name] = read_config_value(key, value)
+        except ValueError as problem:
+            raise ConfigError(f"{where}: {problem}") from None
+    if isinstance(settings.get("baseline"), str):
+        settings["baseline"] = str((path.parent / settings["baseline"]).resolve())
+    if "reports_dir" in settings:
+        settings["reports_dir"] = str(path.parent / settings["reports_dir"])
+    return settings
 
 
 # ------------------------------------------------------------------ applying it to `run`
 
-BUILT_IN = {"reports_dir": "reports", "timeout": 60.0, "read_timeout": 30.0}
 
+def apply_to_run(arguments: Any) -> None:
+    """Fill the ``run`` arguments the user left out from the chosen target.
 
-def apply_to_run(arguments: Any) -> list[str]:
-    """Fill the ``run`` arguments the user left out from the chosen target, then defaults.
-
-    Flags win over the file, the file over the environment variables. Returns the pytest
-    arguments only the file can add (the target's name, its known failures, ...). The key is
-    put in ``arguments.api_key`` from the variable the target names.
+    Flags win over the file, the file over the environment variables (``options.fill_in``
+    comes next). The key is put in ``arguments.api_key`` from the variable the target names.
     """
     path = Path(arguments.config) if getattr(arguments, "config", None) else find_config()
     if getattr(arguments, "config", None) and not path.is_file():
         raise ConfigError(f"--config: no such file: {path}")
     config = load_config(path) if path is not None else None
-    arguments.config_used = str(path) if path is not None else None  # for the reports
+    arguments.config_file = str(path) if path is not None else None  # for the reports
     if arguments.target and config is None:
         raise ConfigError(
             f"--target {arguments.target}: no {FILE_NAME} (or [tool.chat-conformance] in "
@@ -225,56 +178,37 @@ def apply_to_run(arguments: Any) -> list[str]:
     target = None
     if config is not None:
         target = config.target(arguments.target) or config.defaults
-    extra: list[str] = []
     if target is not None:
-        extra += _apply_target(arguments, target)
-    for key, value in BUILT_IN.items():
-        if getattr(arguments, key, None) is None:
-            setattr(arguments, key, value)
-    return extra
+        _apply_target(arguments, target)
 
 
-def _apply_target(arguments: Any, target: TargetConfig) -> list[str]:
-    extra = ["--chat-target-name", target.name] if target.name else []
-    for key in ("base_url", "strict", "reports_dir", "concurrency", "timeout", "read_timeout"):
-        if getattr(arguments, key, None) is None and getattr(target, key) is not None:
-            setattr(arguments, key, getattr(target, key))
-    for key in ("model", "only"):
-        value = target.models if key == "model" else target.only
-        if not getattr(arguments, key, None) and value:
-            setattr(arguments, key, list(value))
+def _apply_target(arguments: Any, target: TargetConfig) -> None:
+    arguments.target_name = target.name or None
+    for name, value in target.settings.items():
+        if name not in ("api_key_env", "baseline") and getattr(arguments, name) in (None, []):
+            setattr(arguments, name, list(value) if isinstance(value, tuple) else value)
     if not arguments.api_key:
         arguments.api_key = target.api_key()
-        arguments.api_key_source = target.api_key_env or DEFAULT_KEY_ENV  # named if refused
+        arguments.key_source = target.api_key_env or DEFAULT_KEY_ENV  # named if refused
         if arguments.api_key is None and target.api_key_env and target.base_url:
             raise ConfigError(
                 f"target {target.name!r} reads its key from ${target.api_key_env}, which is not set"
             )
-    for key in ("profile", "seed"):
-        value = getattr(target, key)
-        if value is None:
-            continue
-        if hasattr(arguments, key):  # the command has the flag: the file fills it in
-            if getattr(arguments, key) is None:
-                setattr(arguments, key, value)
-        else:
-            extra += [f"--chat-{key}", str(value)]
-    no_baseline = getattr(arguments, "no_baseline", False)
-    if target.known_failures is not None and arguments.baseline is None and not no_baseline:
-        arguments.baseline = _baseline_file(target, arguments.reports_dir or "reports")
-    return extra
+    if target.baseline is not None and arguments.baseline is None and not arguments.no_baseline:
+        reports_dir = arguments.reports_dir or DEFAULTS["reports_dir"]
+        arguments.baseline = _baseline_file(target, reports_dir)
 
 
 def _baseline_file(target: TargetConfig, reports_dir: str) -> str:
     """The target's known failures as a file: its own path, or inline entries written out
     next to the reports (so the run's inputs travel with its artifacts)."""
-    if isinstance(target.known_failures, str):
-        return target.known_failures
+    if isinstance(target.baseline, str):
+        return target.baseline
     from conformance.catalog import load_catalog
     from conformance.report.baseline import baseline_toml, parse_entries
 
     source = f"{target.source} [targets.{target.name}]"
-    entries = parse_entries(target.known_failures, source, load_catalog())
+    entries = parse_entries(target.baseline, source, load_catalog())
     path = Path(reports_dir) / f"known-failures.{target.name}.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(baseline_toml(entries, f"From {source}."), encoding="utf-8")

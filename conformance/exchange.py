@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from conformance.decoding import BoundedDecoder, DecodingError
+from conformance.options import DEFAULTS
 from conformance.records import RETRY_STATUSES, Auth, Exchange, RequestSpec, strict_json
 from conformance.redaction import (
     MIN_SECRET_LENGTH,
@@ -73,13 +74,13 @@ INVALID_KEY = "sk-chat-conformance-invalid-key-0000000000000000"
 class Limits:
     """Bounds on one exchange. Defaults suit a real provider with a small max_tokens."""
 
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0  # longest silence allowed between two reads
-    deadline: float = 60.0  # whole exchange, headers to last byte
+    connect_timeout: float = DEFAULTS["connect_timeout"]
+    read_timeout: float = DEFAULTS["read_timeout"]  # longest silence allowed between two reads
+    deadline: float = DEFAULTS["timeout"]  # whole exchange, headers to last byte
     done_grace: float = 2.0  # how long to keep listening after data: [DONE] for stray events
-    max_bytes: int = 1024 * 1024  # after decoding: a compression bomb stops here too
+    max_bytes: int = DEFAULTS["max_bytes"]  # after decoding: a compression bomb stops here too
     max_events: int = 2000  # a completion of max_tokens 24 takes about 30
-    retries: int = 3  # for 429 and 503, with backoff or the server's Retry-After
+    retries: int = DEFAULTS["retries"]  # for 429 and 503, with backoff or the Retry-After
     max_retry_wait: float = 30.0
 
 

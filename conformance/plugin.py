@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.environment import DEFAULT_CONCURRENCY, ENV_API_KEY, ENV_CONCURRENCY, ENV_MODELS
+from conformance.options import add_to_pytest
 
 REQUIREMENT_MARKER = "requirement"
 _outcomes_key = pytest.StashKey[dict]()
@@ -34,121 +34,7 @@ class RequirementFailed(AssertionError):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("chat-conformance", "chat-conformance (target: --base-url)")
-    group.addoption(
-        "--chat-api-key", default=None, help=f"bearer key for the target (env {ENV_API_KEY})"
-    )
-    group.addoption(
-        "--chat-model",
-        action="append",
-        default=None,
-        help=f"model to test; repeat for several (env {ENV_MODELS}, comma-separated)",
-    )
-    group.addoption(
-        "--chat-strict",
-        action="store_true",
-        default=False,
-        help="SHOULD requirements decide conformance too",
-    )
-    group.addoption(
-        "--chat-only",
-        action="append",
-        default=None,
-        help="run only these areas or requirement IDs (e.g. STREAM, SSE-002); repeatable",
-    )
-    group.addoption(
-        "--chat-json", default=None, metavar="PATH", help="write the JSON compliance report here"
-    )
-    group.addoption(
-        "--chat-request-log",
-        default=None,
-        metavar="PATH",
-        help="write every request sent (JSON lines, no key) here",
-    )
-    group.addoption(
-        "--chat-concurrency",
-        type=int,
-        default=None,
-        help=f"requests in flight at once (env {ENV_CONCURRENCY}, default {DEFAULT_CONCURRENCY})",
-    )
-    group.addoption(
-        "--chat-connect-timeout",
-        type=float,
-        default=10.0,
-        help="seconds to connect (default %(default)s)",
-    )
-    group.addoption(
-        "--chat-read-timeout",
-        type=float,
-        default=30.0,
-        help="longest silence between bytes, seconds (default %(default)s)",
-    )
-    group.addoption(
-        "--chat-deadline",
-        type=float,
-        default=60.0,
-        help="longest whole exchange, seconds (default %(default)s)",
-    )
-    group.addoption(
-        "--chat-reference-fault",
-        action="append",
-        default=None,
-        metavar="NAME",
-        help="without --base-url: the embedded reference server breaks this rule",
-    )
-    group.addoption(
-        "--chat-reference-variation",
-        action="append",
-        default=None,
-        metavar="NAME",
-        help="without --base-url: a legal but unusual behaviour of the embedded server",
-    )
-    group.addoption(
-        "--chat-retries",
-        type=int,
-        default=3,
-        help="retries of a 429/503 answer, after Retry-After or a backoff (default %(default)s)",
-    )
-    group.addoption(
-        "--chat-ca-bundle",
-        default=None,
-        metavar="PATH",
-        help="CA bundle to trust for the target's certificate (TLS is always verified)",
-    )
-    group.addoption(
-        "--chat-max-bytes",
-        type=int,
-        default=1024 * 1024,
-        help="largest response body after decoding, bytes (default %(default)s)",
-    )
-    group.addoption(
-        "--chat-baseline",
-        default=None,
-        metavar="PATH",
-        help="known failures (TOML): reported as known, only new failures fail the run",
-    )
-    group.addoption(
-        "--chat-target-name",
-        default=None,
-        metavar="NAME",
-        help="name of the target in the reports (chat-conformance run --target sets it)",
-    )
-    group.addoption(
-        "--chat-key-source",
-        default=None,
-        metavar="WHERE",
-        help="where the key came from, named when the target refuses it "
-        "(chat-conformance run sets it: a variable's name or --api-key)",
-    )
-    group.addoption(
-        "--chat-config-file",
-        default=None,
-        metavar="PATH",
-        help="the config file the run used, for the reports (chat-conformance run sets it)",
-    )
-    from conformance.profiles import add_generation_options
-
-    add_generation_options(group)
+    add_to_pytest(parser.getgroup("chat-conformance", "chat-conformance (target: --base-url)"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -35,6 +35,7 @@ from hypothesis.strategies import SearchStrategy
 from jsonschema import Draft202012Validator
 
 from conformance import schemas
+from conformance.options import DEFAULTS
 
 CONVENTION = "x-convention"
 ANNOTATIONS = frozenset(
@@ -46,7 +47,8 @@ ASSERTIONS = frozenset(
     | {"minLength", "maxLength", "minimum", "maximum", "oneOf", "$ref"}
 )
 ARRAY_SLACK = 5  # an array without maxItems gets at most minItems + ARRAY_SLACK items
-DEFAULT_MAX_TOKENS = 16  # generated valid requests always set max_tokens, at most this
+# generated valid requests always set max_tokens, at most this
+DEFAULT_MAX_TOKENS = DEFAULTS["gen_max_tokens"]
 
 # ------------------------------------------------------------------------------------ text
 # Each sample is a string some server somewhere got wrong. Order matters: Hypothesis shrinks
@@ -617,7 +619,8 @@ def _is_bool(value: Any) -> bool:  # True == 1 in Python, not in JSON
 # content, an empty model name, max_tokens 0, stop null) is never drawn as invalid: serving it
 # and refusing it are both legal.
 
-DEFAULT_MAX_PROMPT_TOKENS = 1024  # small models have 2048 tokens of context, some less
+# small models have 2048 tokens of context, some less
+DEFAULT_MAX_PROMPT_TOKENS = DEFAULTS["gen_max_prompt_tokens"]
 MESSAGE_OVERHEAD_TOKENS = 8  # a chat template's role markers around each message
 
 
