@@ -186,8 +186,11 @@ def check_verdict(
     verdict: Verdict,
     expected_failed: Mapping[str, Expected],
     expected_skipped: Mapping[str, str] | None = None,
+    tolerated_skips: Mapping[str, str] | None = None,
 ) -> None:
-    """The exact failed (and skipped) IDs, with the reasons in the message when they differ."""
+    """The exact failed (and skipped) IDs, with the reasons in the message when they differ.
+
+    ``tolerated_skips`` may or may not be skipped (a known, timing-dependent cause, named)."""
     print(f"suite run took {verdict.seconds:.1f} s, exit code {verdict.exit_code}")
     problems = []
     for rid in sorted(verdict.failed - set(expected_failed)):
@@ -197,7 +200,7 @@ def check_verdict(
         item = expected_failed[rid]
         problems.append(f"{rid} no longer fails (was a {item.kind}: {item.reason})")
     skipped = dict(expected_skipped or {})
-    for rid in sorted(verdict.skipped ^ set(skipped)):
+    for rid in sorted((verdict.skipped ^ set(skipped)) - set(tolerated_skips or {})):
         state = "is skipped" if rid in verdict.skipped else "is no longer skipped"
         problems.append(f"{rid} {state} (expected skip reason: {skipped.get(rid, 'none')})")
     expected_exit = 1 if any(CATALOG.get(rid).level == "MUST" for rid in expected_failed) else 0
