@@ -144,13 +144,29 @@ async def perform(
     """
     limits = target.limits
     attempt = 0
+    resent = False
     while True:
         attempt += 1
         exchange = await _attempt(client, target, name, spec, attempt)
+        if _closed_before_answering(exchange) and not resent:
+            resent = True  # once: a kept-alive connection the server closed as we reused it
+            continue
         if exchange.status not in RETRY_STATUSES or attempt > limits.retries:
             return exchange
         retry_after = exchange.headers.get("retry-after")
         await asyncio.sleep(retry_delay(retry_after, attempt, limits.max_retry_wait))
+
+
+# The connection ended before any byte of an answer: what a reused keep-alive connection gives
+# when the server closed it while the request was on its way (uvicorn closes idle connections
+# after 5 s). The server never read the request, so sending it again on a new connection is
+# safe; HTTP clients do so once (RFC 9112 section 9.3.1). A server that closes every connection
+# unanswered is seen twice and judged on the second.
+CLOSED_BEFORE_ANSWER = frozenset({"RemoteProtocolError", "ReadError", "WriteError"})
+
+
+def _closed_before_answering(exchange: Exchange) -> bool:
+    return exchange.status is None and exchange.error_type in CLOSED_BEFORE_ANSWER
 
 
 def retry_delay(retry_after: str | None, attempt: int, cap: float) -> float:

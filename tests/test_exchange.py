@@ -148,3 +148,30 @@ def test_retries_stay_inside_the_concurrency_cap():
     assert [e.status for e in exchanges] == [200] * 12
     assert all(e.attempts == 2 for e in exchanges)
     assert 2 <= state["most"] <= 3
+
+
+def test_a_connection_closed_before_any_answer_is_sent_again_once():
+    """A kept-alive connection the server closed as it was reused: the request never reached
+    the server, so it goes again on a new connection, once (RFC 9112 section 9.3.1)."""
+    seen = []
+    body = b'{"id": "x"}'
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n"
+
+    def first_closes(connection):
+        seen.append(1)
+        if len(seen) > 1:
+            connection.sendall(answer + body)
+
+    plain = RequestSpec({"model": "m", "messages": HELLO})
+    with raw_server(first_closes) as url:
+        exchange, _ = run_once(url, Limits(read_timeout=2, deadline=5), plain)
+    assert exchange.status == 200 and exchange.attempts == 2 and len(seen) == 2
+
+
+def test_a_server_that_never_answers_is_sent_the_request_twice_at_most():
+    seen = []
+    plain = RequestSpec({"model": "m", "messages": HELLO})
+    with raw_server(lambda connection: seen.append(1)) as url:
+        exchange, _ = run_once(url, Limits(read_timeout=2, deadline=5), plain)
+    assert exchange.status is None and exchange.error_type in ("RemoteProtocolError", "ReadError")
+    assert len(seen) == 2
