@@ -115,12 +115,15 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(arguments: argparse.Namespace) -> int:
     import pytest
 
-    from conformance.options import fill_in, pytest_arguments, secret_environment
+    from conformance.options import BadVariable, fill_in, pytest_arguments, secret_environment
 
     key_env = OPTION["api_key"].env
     arguments.key_source = "--api-key" if arguments.api_key else key_env  # named if refused
     apply_config_file(arguments)  # fills what the flags left out (a target's key: its variable)
-    fill_in(arguments)  # then the CHAT_CONFORMANCE_* variables, then the defaults
+    try:
+        fill_in(arguments)  # then the CHAT_CONFORMANCE_* variables, then the defaults
+    except BadVariable as error:
+        raise CannotRun(str(error)) from None
     if arguments.base_url is not None:
         if not arguments.models:
             raise CannotRun(f"name the model(s) to test with --model (or {OPTION['models'].env})")

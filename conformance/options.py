@@ -6,8 +6,8 @@ parser, the pytest plugin's options, the config file's keys, the environment fal
 forwarding from the CLI to pytest and ``exchange.Limits`` are built from ``OPTIONS``.
 
 Where a value comes from, everywhere: a flag, then the config file (the CLI reads it), then the
-``CHAT_CONFORMANCE_*`` variable, then the default here. A variable that does not parse is ignored,
-as if unset. Standard library only: the CLI imports this for ``--help``.
+``CHAT_CONFORMANCE_*`` variable, then the default here. A variable that does not parse stops the
+run (``BadVariable``): a misspelt profile must not run another. Standard library only: the CLI imports this for ``--help``.
 """
 
 from __future__ import annotations
@@ -465,8 +465,13 @@ def read_config_value(key: str, raw: Any) -> Any:
         raise ValueError(f"{key}: {problem}") from None
 
 
+class BadVariable(ValueError):
+    """A CHAT_CONFORMANCE_* variable is set to a value its flag would refuse."""
+
+
 def environment_value(option: Option) -> Any:
-    """The option's variable, read as its flag; None when unset, empty or not readable."""
+    """The option's variable, read as its flag; None when unset or empty. A value its flag
+    would refuse raises ``BadVariable``: a misspelt profile must not run another profile."""
     text = os.environ.get(option.env, "").strip() if option.env else ""
     if not text:
         return None
@@ -474,8 +479,9 @@ def environment_value(option: Option) -> Any:
         if option.kind.many:
             return [option.kind.read(item.strip()) for item in text.split(",") if item.strip()]
         return option.kind.read(text)
-    except ValueError:
-        return None
+    except ValueError as error:
+        shown = "(hidden)" if option.secret else repr(text)
+        raise BadVariable(f"{option.env}={shown}: {error}") from None
 
 
 def pytest_value(config, name: str) -> Any:
@@ -483,7 +489,12 @@ def pytest_value(config, name: str) -> Any:
     option = OPTION[name]
     value = getattr(config.option, option.dest, None)
     if _unset(value):
-        value = environment_value(option)
+        try:
+            value = environment_value(option)
+        except BadVariable as error:
+            import pytest
+
+            raise pytest.UsageError(str(error)) from None
     return option.default if _unset(value) else value
 
 

@@ -20,6 +20,7 @@ from conformance.options import (
     FILE_KEYS,
     OPTION,
     OPTIONS,
+    BadVariable,
     fill_in,
     markdown_table,
     pytest_arguments,
@@ -134,9 +135,10 @@ def test_a_value_comes_from_the_flag_then_the_file_then_the_variable_then_the_de
     (tmp_path / "chat-conformance.toml").write_text("concurrency = 2\ntimeout = '5s'\n")
     assert (_run_arguments().concurrency, _run_arguments().timeout) == (2, 5.0)
     assert _run_arguments("--concurrency", "5").concurrency == 5
-    monkeypatch.setenv(OPTION["concurrency"].env, "many")  # unreadable: as if unset
+    monkeypatch.setenv(OPTION["concurrency"].env, "many")  # unreadable: refused, never ignored
     (tmp_path / "chat-conformance.toml").unlink()
-    assert _run_arguments().concurrency == DEFAULTS["concurrency"]
+    with pytest.raises(BadVariable, match="CHAT_CONFORMANCE_CONCURRENCY='many'"):
+        _run_arguments()
 
 
 def test_pytest_reads_the_option_then_the_variable_then_the_default(monkeypatch):
@@ -185,3 +187,15 @@ def test_the_file_reads_a_value_as_its_flag_does(key, value, message):
     with pytest.raises(ValueError, match=message) as error:
         read_config_value(key, value)
     assert str(error.value).startswith(key)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CHAT_CONFORMANCE_PROFILE", "standrd"), ("CHAT_CONFORMANCE_CONCURRENCY", "0")],
+)
+def test_a_variable_its_flag_would_refuse_stops_the_run(monkeypatch, capsys, variable, value):
+    """A misspelt profile must not quietly run another profile: exit 2, one line."""
+    monkeypatch.setenv(variable, value)
+    assert main(["run"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert variable in line and value in line

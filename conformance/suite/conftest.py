@@ -96,6 +96,13 @@ class RunContext:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from conformance.options import OPTIONS, BadVariable, environment_value
+
+    for option in OPTIONS:  # a variable its flag would refuse stops the run before it starts
+        try:
+            environment_value(option)
+        except BadVariable as error:
+            raise pytest.UsageError(f"chat-conformance: {error}") from None
     settings = settings_from_pytest(config)
     if not settings.models:
         raise pytest.UsageError(
