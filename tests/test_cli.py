@@ -11,6 +11,8 @@ import pytest
 
 from conformance.cli import main
 
+pytestmark = pytest.mark.slow  # CLI runs in subprocesses
+
 
 def _free_port() -> int:
     with socket.socket() as listener:

@@ -8,8 +8,12 @@ import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import pytest
+
 from conformance.cli import main
 from conformance.report import request_log
+
+pytestmark = pytest.mark.slow  # two full CLI runs compared
 
 
 def _run(directory: Path) -> dict:

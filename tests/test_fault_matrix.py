@@ -23,6 +23,8 @@ from conformance.catalog import AREAS, load_catalog
 from conformance.reference.faults import FAULTS
 from conformance.reference.variations import VARIATIONS
 
+pytestmark = pytest.mark.slow  # about 90 CLI runs, one per fault and variation
+
 CATALOG = load_catalog()
 # Short bounds: the stalling and endless faults must end quickly, the slow variation must pass.
 BOUNDS = ["--timeout", "6", "--read-timeout", "2"]

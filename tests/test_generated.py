@@ -31,6 +31,9 @@ from conformance.profiles import DEFAULT_PROFILE, PROFILES, GenerationSettings
 from conformance.reference.config import ServerConfig
 from conformance.reference.runner import running_server
 
+# Whole GEN properties against the reference server, 20 seeds in a row.
+pytestmark = pytest.mark.slow
+
 MODEL = "conformance-echo"
 KEY = "sk-generated-self-test-0123456789"
 SIMPLEST = {"model": MODEL, "messages": [{"role": "system", "content": ""}], "max_tokens": 1}

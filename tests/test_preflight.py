@@ -29,6 +29,8 @@ import pytest
 from conformance.report import request_log
 from tests.raw_server import raw_server
 
+pytestmark = pytest.mark.slow  # a CLI run against a hostile server per case
+
 KEY_ENV = "CHAT_CONFORMANCE_API_KEY"
 CLI = [sys.executable, "-m", "conformance.cli"]
 

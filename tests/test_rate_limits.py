@@ -7,10 +7,14 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conformance.exchange import retry_delay
 from conformance.reference.config import ServerConfig
 from conformance.reference.runner import running_server
 from tests.raw_server import raw_server
+
+pytestmark = pytest.mark.slow  # CLI runs that wait out retries
 
 
 def test_retry_delay_prefers_retry_after_and_caps_it():

@@ -39,6 +39,8 @@ from conformance.report.html import render_sections
 from conformance.report.json_report import outcomes_in
 from conformance.report.merge import merge_reports
 
+pytestmark = pytest.mark.slow  # CLI runs that write and merge reports
+
 CATALOG = load_catalog()
 HOSTILE_MODEL = "m<b>1</b>&'\""  # model names reach headers, anchors and attributes
 # The areas of fixed probes: generated (random) requests stay out of these runs, so that what

@@ -23,7 +23,7 @@ from tests.real_servers.harness import (
     running,
 )
 
-pytestmark = pytest.mark.real_servers
+pytestmark = [pytest.mark.real_servers, pytest.mark.slow]
 
 MODEL = "gpt-4o-mini"
 MASTER_KEY = "sk-litellm-master-key"

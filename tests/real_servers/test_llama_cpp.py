@@ -24,7 +24,7 @@ from tests.real_servers.harness import (
     running,
 )
 
-pytestmark = pytest.mark.real_servers
+pytestmark = [pytest.mark.real_servers, pytest.mark.slow]
 
 MODEL = "smollm2"
 KEY = "sk-llama-cpp-key"

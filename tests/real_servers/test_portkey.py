@@ -27,7 +27,7 @@ from tests.real_servers.harness import (
 )
 from tests.real_servers.header_relay import HeaderRelay
 
-pytestmark = pytest.mark.real_servers
+pytestmark = [pytest.mark.real_servers, pytest.mark.slow]
 
 MODEL = "gpt-4o-mini"
 KEY = "sk-reference-through-portkey"
