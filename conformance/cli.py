@@ -159,6 +159,15 @@ def run_command(arguments: argparse.Namespace) -> int:
     args += ["-p", "no:hypothesispytest", "-p", "no:anyio", *arguments.pytest_args]
     os.environ.update(secret_environment(arguments))  # the URL and key: never on a command line
     outcome = _RunOutcome()
+    if arguments.base_url is not None:  # before pytest starts: a setup error is one line
+        outcome.preflight = _preflight(arguments)
+        exchange, verdict = outcome.preflight
+        if verdict.outcome == "setup":  # (throttled: the suite reports it as incomplete)
+            if arguments.request_log:
+                from conformance.report import request_log
+
+                request_log.write(arguments.request_log, [exchange])
+            raise CannotRun(verdict.message)
     code = pytest.main(args, plugins=[outcome])
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)
@@ -171,11 +180,35 @@ def run_command(arguments: argparse.Namespace) -> int:
     return EXIT_CANNOT_RUN
 
 
+def _preflight(arguments: argparse.Namespace):
+    """The suite's preflight (``conformance/preflight.py``), sent by the CLI through the same
+    bounded runner before pytest starts; the suite takes its result instead of sending it again."""
+    from conformance import preflight
+    from conformance.exchange import ExchangeRunner, Target
+    from conformance.settings import limits_from
+
+    limits = limits_from(lambda name: getattr(arguments, name))
+    target = Target(arguments.base_url, arguments.api_key, limits, arguments.ca_bundle or True)
+    runner = ExchangeRunner(target, concurrency=1)
+    try:
+        return preflight.run(
+            runner,
+            model=arguments.models[0],
+            key_given=arguments.api_key is not None,
+            key_source=arguments.key_source,
+            limits=limits,
+        )
+    finally:
+        runner.close()
+
+
 class _RunOutcome:
-    """A pytest plugin object that keeps what the suite learnt about the run (its run info)."""
+    """A pytest plugin object that hands the CLI's preflight to the suite and keeps what the
+    suite learnt about the run (its run info)."""
 
     def __init__(self) -> None:
         self.info: dict = {}
+        self.preflight = None  # (exchange, verdict), when the CLI sent it
 
     def pytest_sessionfinish(self, session) -> None:
         from conformance.plugin import run_info_key

@@ -7,7 +7,8 @@ forwarding from the CLI to pytest and ``exchange.Limits`` are built from ``OPTIO
 
 Where a value comes from, everywhere: a flag, then the config file (the CLI reads it), then the
 ``CHAT_CONFORMANCE_*`` variable, then the default here. A variable that does not parse stops the
-run (``BadVariable``): a misspelt profile must not run another. Standard library only: the CLI imports this for ``--help``.
+run (``BadVariable``): a misspelt profile must not run another. Standard library only: the CLI
+imports this for ``--help``.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Literal
 
 from conformance.records import Exchange, RequestSpec
 
-if TYPE_CHECKING:  # judging reads the bounds; it never sends (the runner does)
-    from conformance.exchange import Limits
+if TYPE_CHECKING:  # this module never sends: the runner it is given does
+    from conformance.exchange import ExchangeRunner, Limits
 
 NAME = "preflight"
 PROMPT = "Say OK."
@@ -52,6 +52,17 @@ def request(model: str) -> RequestSpec:
     return RequestSpec(
         {"model": model, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1}
     )
+
+
+def run(
+    runner: ExchangeRunner, *, model: str, key_given: bool, key_source: str, limits: Limits
+) -> tuple[Exchange, Verdict]:
+    """Send the preflight through ``runner`` and sort its answer."""
+    exchange = runner.run(NAME, request(model))
+    verdict = judge(
+        exchange, model=model, key_given=key_given, key_source=key_source, limits=limits
+    )
+    return exchange, verdict
 
 
 def judge(

@@ -6,7 +6,9 @@ names, defaults and environment fallbacks (all three declared in ``conformance.o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.exchange import Limits
 from conformance.options import DEFAULTS, OPTION, pytest_value
@@ -36,6 +38,17 @@ class Settings:
         return self.base_url is None
 
 
+def limits_from(value: Callable[[str], Any]) -> Limits:
+    """The exchange bounds from the options' values (pytest's, or the CLI's arguments)."""
+    return Limits(
+        connect_timeout=value("connect_timeout"),
+        read_timeout=value("read_timeout"),
+        deadline=value("timeout"),
+        max_bytes=value("max_bytes"),
+        retries=value("retries"),
+    )
+
+
 def settings_from_pytest(config) -> Settings:
     def value(name: str):
         return pytest_value(config, name)
@@ -44,13 +57,7 @@ def settings_from_pytest(config) -> Settings:
     models = tuple(value("models") or ())
     if not models and base_url is None:
         models = (EMBEDDED_MODEL,)
-    limits = Limits(
-        connect_timeout=value("connect_timeout"),
-        read_timeout=value("read_timeout"),
-        deadline=value("timeout"),
-        max_bytes=value("max_bytes"),
-        retries=value("retries"),
-    )
+    limits = limits_from(value)
     flag_key = config.option.chat_api_key
     return Settings(
         base_url=base_url,

@@ -170,7 +170,7 @@ def run_context(
     with contextlib.ExitStack() as cleanup:
         try:
             if not settings.embedded:
-                _preflight(runner, settings, info)  # may end the run: nothing else is sent
+                _preflight(pytestconfig, runner, settings)  # may end the run: nothing else is sent
             context.prefetch(pytestconfig.stash.get(_plan_key, set()))
             generated = pytestconfig.stash.get(_generated_key, set())
             if generated:
@@ -179,29 +179,36 @@ def run_context(
             yield context
         finally:
             runner.close()
-            info["requests_sent"] = runner.sent
+            before = info.pop("sent_before", [])
+            info["requests_sent"] = runner.sent + len(before)
             info["throttled"] = [*info.get("throttled", []), *context.throttled()]
             if context.generation is not None:
                 info["generation"] = context.generation.summary()
             if settings.request_log:
-                request_log.write(settings.request_log, runner.completed())
+                request_log.write(settings.request_log, [*before, *runner.completed()])
 
 
-def _preflight(runner: ExchangeRunner, settings: Settings, info: dict) -> None:
-    """One minimal request before the budget is spent (``conformance/preflight.py``). A setup
-    failure ends the session with no verdict; a target that does not answer in time fails
+def _preflight(config: pytest.Config, runner: ExchangeRunner, settings: Settings) -> None:
+    """One minimal request before the budget is spent (``conformance/preflight.py``), or the
+    one the CLI already sent (it ends a setup failure in one line, before pytest starts). A
+    setup failure ends the session with no verdict; a target that does not answer in time fails
     AUTH-003 (the plugin records it) and every test is skipped, as nothing else was sent."""
     from conformance import preflight
     from conformance.plugin import NO_VERDICT
 
-    exchange = runner.run(preflight.NAME, preflight.request(settings.models[0]))
-    verdict = preflight.judge(
-        exchange,
-        model=settings.models[0],
-        key_given=settings.api_key is not None,
-        key_source=settings.key_source,
-        limits=settings.limits,
-    )
+    info = config.stash[run_info_key]
+    handed = [p.preflight for p in config.pluginmanager.get_plugins() if hasattr(p, "preflight")]
+    if handed and handed[0] is not None:
+        exchange, verdict = handed[0]
+        info["sent_before"] = [exchange]  # counted and logged with the run's requests
+    else:
+        exchange, verdict = preflight.run(
+            runner,
+            model=settings.models[0],
+            key_given=settings.api_key is not None,
+            key_source=settings.key_source,
+            limits=settings.limits,
+        )
     if verdict.outcome == "ready":
         return
     info["preflight"] = {"outcome": verdict.outcome, "message": verdict.message}
