@@ -14,13 +14,13 @@ from typing import Any
 
 from conformance.catalog import Catalog
 from conformance.report.html import (
-    CSS,
     by_area,
     cell_html,
     esc,
     level_badge,
     render_page,
     requirement_row,
+    stylesheet,
     verdict_of,
 )
 from conformance.report.json_report import run_label
@@ -207,7 +207,7 @@ def render_comparison(comparison: Comparison) -> str:
             f"{len(found)}</h3>" + (f'<ul class="cc-list">{items}</ul>' if items else "")
         )
     body = (
-        f'<style>{CSS}</style><section class="cc" id="chat-conformance">{overview}'
+        f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">{overview}'
         f"<h2>What changed, compared with {esc(reports[0].label)}</h2>{''.join(changes)}"
         f'<h2>Compliance matrix</h2><p class="cc-small">Outlined cells changed: ▼ newly '
         "failing, ▲ newly passing.</p>"
