@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conformance.exchange import Exchange, Limits, RequestSpec
+from conformance.report.text import shortened
 
 NAME = "preflight"
 PROMPT = "Say OK."
@@ -143,12 +144,8 @@ def _said(exchange: Exchange, limit: int = 120) -> str:
         text = message if isinstance(message, str) else ""
     except (ValueError, AttributeError, UnicodeDecodeError):
         text = exchange.text(limit)
-    text = " ".join(text.split())
-    if not text:
-        return ""
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return f": {text!r}"
+    text = shortened(" ".join(text.split()), limit, prose=True)
+    return f": {text!r}" if text else ""
 
 
 def _first_line(text: str | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from conformance.exchange import Exchange, redact
 from conformance.report.curl import curl_command
+from conformance.report.text import shortened
 
 BODY_HEAD = 3000  # characters kept from the start of a long body
 BODY_TAIL = 600  # ... and from its end (a truncated JSON body still shows its usage)
@@ -26,14 +27,6 @@ EVENTS_HEAD = 20  # a transcript keeps its first events,
 EVENTS_TAIL = 5  # its last ones,
 EVENT_CONTEXT = 2  # and this many either side of each marked event
 MAX_EXCHANGES = 4  # per failure, when the violations do not say which ones
-
-
-def cut(text: str, head: int = BODY_HEAD, tail: int = BODY_TAIL) -> str:
-    """Keep the start and the end of a long text, saying how much was left out."""
-    if len(text) <= head + tail + 80:
-        return text
-    left_out = len(text) - head - tail
-    return f"{text[:head]}\n... [{left_out} characters left out] ...\n{text[-tail:]}"
 
 
 def shown_body(body: bytes) -> tuple[str, bool]:
@@ -46,7 +39,7 @@ def shown_body(body: bytes) -> tuple[str, bool]:
     if valid and text.strip()[:1] in ("{", "[") and len(text) < 64_000:
         with contextlib.suppress(ValueError):  # not JSON after all: shown as it came
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    return cut(text), valid
+    return shortened(text, BODY_HEAD + BODY_TAIL, tail=BODY_TAIL), valid
 
 
 def transcript_window(count: int, marked: set[int]) -> list[int | None]:
@@ -69,20 +62,16 @@ def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> dict[str,
     marked = {i for i in marked if i is not None}
     request = exchange.request
     sends_body = request.body is not None or request.raw_body is not None
-    body = request.encoded_body() if sends_body else None
+    body = request.encoded_body().decode("utf-8", errors="replace") if sends_body else None
     record: dict[str, Any] = {
         "name": exchange.name,
         "method": request.method,
         "url": exchange.url,
         "request_headers": dict(exchange.request_headers),
-        "request_body": cut(body.decode("utf-8", errors="replace")) if body is not None else None,
-        "curl": curl_command(
-            exchange.url,
-            request.method,
-            exchange.request_headers,
-            body,
-            stream=request.wants_stream,
-        ),
+        "request_body": shortened(body, BODY_HEAD + BODY_TAIL, tail=BODY_TAIL)
+        if body is not None
+        else None,
+        "curl": curl_command(exchange),
         "status": exchange.status,
         "headers": dict(exchange.headers),
         "error": exchange.error,
@@ -112,7 +101,7 @@ def _transcript(exchange: Exchange, marked: set[int]) -> dict[str, Any]:
             {
                 "index": event.index,
                 "at": round(event.received_at, 3),
-                "raw": cut(event.raw, RAW_EVENT_LIMIT, 200),
+                "raw": shortened(event.raw, RAW_EVENT_LIMIT + 200, tail=200),
                 "marked": event.index in marked,
             }
         )
@@ -121,7 +110,7 @@ def _transcript(exchange: Exchange, marked: set[int]) -> dict[str, Any]:
         "event_count": len(events),
         "events": shown,
         "marked": sorted(marked),
-        "discarded_tail": cut(sse.discarded_tail, 600, 200) if sse is not None else "",
+        "discarded_tail": shortened(sse.discarded_tail, 800, tail=200) if sse is not None else "",
         "comments": len(sse.comments) if sse is not None else 0,
         "invalid_utf8": bool(sse.invalid_utf8) if sse is not None else False,
         "line_endings": sorted(sse.line_ending_kinds) if sse is not None else [],
@@ -152,7 +141,7 @@ def failure_evidence(
                 marks[violation.exchange].add(violation.event_index)
     if not marks:  # no violation names its exchange: show what the test looked at
         marks = {name: set() for name in list(exchanges)[:MAX_EXCHANGES]}
-    evidence = {
+    evidence: dict[str, Any] = {
         "violations": [
             {
                 "message": v.message,

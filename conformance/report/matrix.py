@@ -14,6 +14,7 @@ from typing import Any
 
 from conformance.catalog import AREAS
 from conformance.report.json_report import run_label
+from conformance.report.text import shortened
 
 NOT_RUN = "not run"
 
@@ -83,7 +84,7 @@ def first_line(messages: list[str], limit: int = 240) -> str:
     if not messages:
         return ""
     line = messages[0].strip().splitlines()[0] if messages[0].strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return shortened(line, limit - 1, prose=True)
 
 
 def by_area(requirements: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:

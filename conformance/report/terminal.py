@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.report.matrix import Column, by_area, cell, columns, several_targets
+from conformance.report.text import shortened
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "skip"}
 Line = tuple[str, str | None]  # text, colour (red, green, yellow) or None
@@ -37,13 +38,12 @@ def _table(rows: list[tuple[str, str, str, str]], width: int) -> list[str]:
     where_width = min(28, max((len(r[2]) for r in rows), default=0))
     lines = []
     for requirement_id, level, where, reason in rows:
-        if len(where) > where_width:
-            where = where[: where_width - 1] + "…"
+        where = shortened(where, where_width - 1, prose=True)
         head = f"  {requirement_id:<11} {level:<6} " + (
             f"{where:<{where_width}}  " if where_width else ""
         )
         room = max(60, width - len(head))
-        lines.append(head + (reason if len(reason) <= room else reason[: room - 1] + "…"))
+        lines.append(head + shortened(reason, room - 1, prose=True))
     return lines
 
 
