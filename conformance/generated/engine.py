@@ -48,6 +48,7 @@ from conformance.exchange import Exchange, ExchangeRunner, RequestSpec
 from conformance.profiles import GenerationSettings
 from conformance.report.curl import curl_command
 from conformance.report.reproduction import response_excerpt
+from conformance.report.shape import GenerationSummary, PropertySummary
 
 Judge = Callable[[Any, Exchange], "list[Violation] | None"]  # None: the exchange says nothing
 
@@ -144,8 +145,8 @@ class PropertyResult:
     finding: Finding | None = None
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
-        summary: dict[str, Any] = {
+    def summary(self) -> PropertySummary:
+        summary: PropertySummary = {
             "property": self.name,
             "examples": self.examples,
             "answered": self.answered,
@@ -389,7 +390,7 @@ class Generation:
             self._exchanges[key] = future
         return self._exchanges[key]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> GenerationSummary:
         """What the JSON report and the terminal show about the generated half of the run."""
         options = self.options
         return {

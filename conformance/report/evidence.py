@@ -18,6 +18,7 @@ from typing import Any
 
 from conformance.exchange import Exchange, redact
 from conformance.report.curl import curl_command
+from conformance.report.shape import EventRecord, Evidence, ExchangeRecord, StreamRecord
 from conformance.report.text import shortened
 
 BODY_HEAD = 3000  # characters kept from the start of a long body
@@ -57,13 +58,13 @@ def transcript_window(count: int, marked: set[int]) -> list[int | None]:
     return shown
 
 
-def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> dict[str, Any]:
+def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> ExchangeRecord:
     """One exchange as report data; ``marked`` are the stream events a violation points at."""
     marked = {i for i in marked if i is not None}
     request = exchange.request
     sends_body = request.body is not None or request.raw_body is not None
     body = request.encoded_body().decode("utf-8", errors="replace") if sends_body else None
-    record: dict[str, Any] = {
+    record: ExchangeRecord = {
         "name": exchange.name,
         "method": request.method,
         "url": exchange.url,
@@ -89,9 +90,9 @@ def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> dict[str,
     return record
 
 
-def _transcript(exchange: Exchange, marked: set[int]) -> dict[str, Any]:
+def _transcript(exchange: Exchange, marked: set[int]) -> StreamRecord:
     events = exchange.events
-    shown: list[dict[str, Any]] = []
+    shown: list[EventRecord] = []
     for index in transcript_window(len(events), marked):
         if index is None:
             shown.append({"left_out": True})
@@ -130,7 +131,7 @@ def exchanges_in(values: Iterable[Any]) -> dict[str, Exchange]:
 
 def failure_evidence(
     violations: list[Any] | None, exchanges: dict[str, Exchange], secrets: Iterable[str]
-) -> dict[str, Any]:
+) -> Evidence:
     """The evidence of one failed test: its violations and the exchanges they point at."""
     violations = violations or []
     marks: dict[str, set[int]] = {}
@@ -141,7 +142,7 @@ def failure_evidence(
                 marks[violation.exchange].add(violation.event_index)
     if not marks:  # no violation names its exchange: show what the test looked at
         marks = {name: set() for name in list(exchanges)[:MAX_EXCHANGES]}
-    evidence: dict[str, Any] = {
+    evidence: Evidence = {
         "violations": [
             {
                 "message": v.message,

@@ -24,6 +24,14 @@ from conformance.report.matrix import (
     columns,
     several_targets,
 )
+from conformance.report.shape import (
+    ExchangeRecord,
+    Report,
+    RequirementEntry,
+    StreamRecord,
+    TestEntry,
+    ViolationRecord,
+)
 
 CELL_TEXT = {"passed": "pass", "failed": "FAIL", "skipped": "skip", NOT_RUN: "—"}
 
@@ -41,7 +49,7 @@ def esc(value: Any) -> str:
 # ------------------------------------------------------------------------------ the verdict
 
 
-def verdict_of(report: dict[str, Any]) -> tuple[str, str, str]:
+def verdict_of(report: Report) -> tuple[str, str, str]:
     """(headline, explanation, css class) for a report."""
     summary = report.get("summary", {})
     mode = "strict mode: MUST and SHOULD decide" if report.get("strict") else "MUST decides"
@@ -63,7 +71,7 @@ def verdict_of(report: dict[str, Any]) -> tuple[str, str, str]:
     return "NOT CONFORMANT", f"new failures at a deciding level ({mode})", "cc-bad"
 
 
-def counts_line(report: dict[str, Any]) -> str:
+def counts_line(report: Report) -> str:
     s = report.get("summary", {})
     total = len(report.get("requirements", []))
     parts = [
@@ -79,7 +87,7 @@ def counts_line(report: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def render_verdict(report: dict[str, Any]) -> str:
+def render_verdict(report: Report) -> str:
     headline, explanation, css = verdict_of(report)
     return (
         f'<div class="cc-verdict {css}" id="cc-verdict"><strong>{esc(headline)}</strong>'
@@ -87,7 +95,7 @@ def render_verdict(report: dict[str, Any]) -> str:
     )
 
 
-def _meta_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+def _meta_rows(report: Report) -> list[tuple[str, str]]:
     target = report.get("target") or {}
     tool = report.get("tool") or {}
     rows = []
@@ -132,7 +140,7 @@ def _meta_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def render_meta(report: dict[str, Any]) -> str:
+def render_meta(report: Report) -> str:
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _meta_rows(report))
     return f'<table class="cc-meta">{body}</table>'
 
@@ -157,7 +165,7 @@ def failure_anchor(requirement_id: str, column: Column) -> str:
     return anchor("fail", requirement_id, column.target, column.model)
 
 
-def render_matrix(report: dict[str, Any]) -> str:
+def render_matrix(report: Report) -> str:
     cols = columns(report)
     several = several_targets(cols)
     head = "".join(f'<th class="cc-col">{esc(c.label(several))}</th>' for c in cols)
@@ -190,7 +198,7 @@ def render_matrix(report: dict[str, Any]) -> str:
     )
 
 
-def requirement_row(requirement: dict[str, Any], cells: str) -> str:
+def requirement_row(requirement: RequirementEntry, cells: str) -> str:
     aliases = requirement.get("aliases") or []
     tip = f"formerly {', '.join(aliases)}" if aliases else ""
     return (
@@ -209,7 +217,7 @@ def level_badge(level: Any) -> str:
 # ------------------------------------------------------------------------------ failures
 
 
-def render_failures(report: dict[str, Any]) -> str:
+def render_failures(report: Report) -> str:
     cols = columns(report)
     several = several_targets(cols)
     articles = []
@@ -229,9 +237,7 @@ def render_failures(report: dict[str, Any]) -> str:
     return f'<h2 id="cc-failures">Failures ({len(articles)})</h2>' + "".join(articles)
 
 
-def _failed_tests(
-    requirement: dict[str, Any], column: Column, report: dict[str, Any]
-) -> list[dict[str, Any]]:
+def _failed_tests(requirement: RequirementEntry, column: Column, report: Report) -> list[TestEntry]:
     default = run_label(report)
     return [
         t
@@ -243,10 +249,10 @@ def _failed_tests(
 
 
 def render_failure(
-    requirement: dict[str, Any],
+    requirement: RequirementEntry,
     where: str,
     value: Cell,
-    tests: list[dict[str, Any]],
+    tests: list[TestEntry],
     column: Column,
 ) -> str:
     known = (
@@ -279,7 +285,7 @@ def render_failure(
     return "".join(parts)
 
 
-def render_violation(violation: dict[str, Any]) -> str:
+def render_violation(violation: ViolationRecord) -> str:
     where = violation.get("exchange") or ""
     if violation.get("event_index") is not None:
         where += f" event #{violation['event_index']}"
@@ -295,7 +301,7 @@ def render_violation(violation: dict[str, Any]) -> str:
     )
 
 
-def render_exchange(exchange: dict[str, Any]) -> str:
+def render_exchange(exchange: ExchangeRecord) -> str:
     status = exchange.get("status")
     headers = exchange.get("headers") or {}
     summary = f"status {status}" if status is not None else "no response"
@@ -334,7 +340,7 @@ def visible_line_ends(raw: str) -> str:
     return raw.replace("\r\n", "␍\n").replace("\r", "␍\n").rstrip("\n")
 
 
-def render_transcript(stream: dict[str, Any]) -> str:
+def render_transcript(stream: StreamRecord) -> str:
     count = stream.get("event_count", 0)
     notes = [f"{count} events"]
     if stream.get("comments"):
@@ -381,7 +387,7 @@ def render_transcript(stream: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------ the rest
 
 
-def render_baseline(report: dict[str, Any]) -> str:
+def render_baseline(report: Report) -> str:
     baseline = report.get("baseline")
     if not baseline or not baseline.get("entries"):
         return ""
@@ -402,7 +408,7 @@ def render_baseline(report: dict[str, Any]) -> str:
     )
 
 
-def render_skips(report: dict[str, Any]) -> str:
+def render_skips(report: Report) -> str:
     cols = columns(report)
     several = several_targets(cols)
     items = []
@@ -422,7 +428,7 @@ def render_skips(report: dict[str, Any]) -> str:
     )
 
 
-def render_sections(report: dict[str, Any]) -> str:
+def render_sections(report: Report) -> str:
     """Everything the compliance report says, as one fragment (CSS included)."""
     return (
         f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">'
@@ -446,6 +452,6 @@ def render_page(title: str, body: str) -> str:
     )
 
 
-def report_page(report: dict[str, Any], title: str = "chat-conformance report") -> str:
+def report_page(report: Report, title: str = "chat-conformance report") -> str:
     headline, _, _ = verdict_of(report)
     return render_page(f"{title}: {headline}", render_sections(report))

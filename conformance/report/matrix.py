@@ -14,6 +14,7 @@ from typing import Any
 
 from conformance.catalog import AREAS
 from conformance.report.json_report import run_label
+from conformance.report.shape import Report, RequirementEntry, TestEntry
 from conformance.report.text import shortened
 
 NOT_RUN = "not run"
@@ -39,11 +40,11 @@ class Cell:
         return self.status == "failed" and self.known is None
 
 
-def _target_of(test: dict[str, Any], default: str) -> str:
+def _target_of(test: TestEntry, default: str) -> str:
     return test.get("target") or default
 
 
-def columns(report: dict[str, Any]) -> list[Column]:
+def columns(report: Report) -> list[Column]:
     """Every (target, model) pair the report has tests for, in the order the run named them."""
     default = run_label(report)
     tested = [
@@ -60,7 +61,7 @@ def several_targets(cols: Iterable[Column]) -> bool:
     return len({c.target for c in cols}) > 1
 
 
-def cell(requirement: dict[str, Any], column: Column, report: dict[str, Any]) -> Cell:
+def cell(requirement: RequirementEntry, column: Column, report: Report) -> Cell:
     default = run_label(report)
     tests = [
         t
