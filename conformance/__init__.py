@@ -6,7 +6,8 @@ The pieces, in the order a request flows through them::
     schemas      the contract's JSON Schemas (schemas/*.json)
     probes       the named requests the suite sends
     strategies   requests generated from the request schema: valid, one rule away (Hypothesis)
-    generation   generated requests sent, judged, shrunk; profiles: how many
+    generated/   generated requests: the engine (sent, shrunk) and the GEN properties;
+                 profiles: how many
     exchange     bounded, recorded, redacted HTTP exchanges
     sse          the WHATWG event-stream parser
     checks/      pure check functions, one module per area
