@@ -6,7 +6,8 @@ The pieces, in the order a request flows through them::
     schemas      the contract's JSON Schemas (schemas/*.json)
     probes       the named requests the suite sends
     strategies   requests generated from the request schema: valid, one rule away (Hypothesis)
-    generation   generated requests sent, judged, shrunk; profiles: how many
+    generated/   generated requests: the engine (sent, shrunk) and the GEN properties;
+                 profiles: how many
     records      frozen records: request, exchange, finished SSE transcript (no network code)
     redaction    secrets out of records and text
     exchange     bounded HTTP exchanges: limits, retries, the runner (the only sender)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from conformance.records import Exchange, RequestSpec
+from conformance.report.text import shortened
 
 if TYPE_CHECKING:  # this module never sends: the runner it is given does
     from conformance.exchange import ExchangeRunner, Limits
@@ -157,12 +158,8 @@ def _said(exchange: Exchange, limit: int = 120) -> str:
         text = message if isinstance(message, str) else ""
     except (ValueError, AttributeError, UnicodeDecodeError):
         text = exchange.text(limit)
-    text = " ".join(text.split())
-    if not text:
-        return ""
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return f": {text!r}"
+    text = shortened(" ".join(text.split()), limit, prose=True)
+    return f": {text!r}" if text else ""
 
 
 def _first_line(text: str | None) -> str:

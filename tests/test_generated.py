@@ -1,8 +1,8 @@
 """The generated properties find what only some inputs bring out, shrink it to a minimal request,
 and hold against the conforming server whatever the seed.
 
-The properties run in process here, as the suite runs them (conformance.generation.served and
-friends), against the embedded reference server with one of the GEN faults switched on.
+The properties run in process here, as the suite runs them (conformance.generated.properties:
+served and friends), against the embedded reference server with one of the GEN faults switched on.
 """
 
 from __future__ import annotations
@@ -18,14 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.exchange import ExchangeRunner, Target
-from conformance.generation import (
-    Generation,
-    PropertyResult,
-    configure_storage,
-    error_bodies,
-    refused,
-    served,
-)
+from conformance.generated.engine import Generation, PropertyResult, configure_storage
+from conformance.generated.properties import error_bodies, refused, served
 from conformance.probes import ERROR_PROBES, INVALID_PROBES, PROBES
 from conformance.profiles import DEFAULT_PROFILE, PROFILES, GenerationSettings
 from conformance.reference.config import ServerConfig

@@ -153,8 +153,8 @@ def test_tokens_concatenate_back_to_the_text(text: str) -> None:
     ],
 )
 def test_generate_cuts_at_stop_then_max_tokens(stop, max_tokens, text, finish) -> None:
-    generation = generate("one two three", stop, max_tokens)
-    assert (generation.text, generation.finish_reason) == (text, finish)
+    output = generate("one two three", stop, max_tokens)
+    assert (output.text, output.finish_reason) == (text, finish)
 
 
 # ------------------------------------------------------------------------- over HTTP

@@ -33,7 +33,7 @@ from conformance.report.baseline import (
     baseline_toml,
     load_baseline,
 )
-from conformance.report.curl import curl_command
+from conformance.report.curl import build_command
 from conformance.report.evidence import transcript_window
 from conformance.report.html import render_sections
 from conformance.report.json_report import outcomes_in
@@ -592,7 +592,7 @@ def test_renamed_requirements_are_found_through_their_aliases():
 
 def test_curl_reproduction_quotes_everything_and_keeps_the_key_a_variable():
     body = RequestSpec({"model": "m", "messages": [{"role": "user", "content": "it's"}]})
-    command = curl_command(
+    command = build_command(
         "http://h/v1/chat/completions",
         "POST",
         {"content-type": "application/json", "authorization": "Bearer $API_KEY"},
@@ -605,7 +605,7 @@ def test_curl_reproduction_quotes_everything_and_keeps_the_key_a_variable():
     words = _shell_words(command)
     assert "Authorization: Bearer k" in words  # what bash makes of it, with API_KEY=k
     assert json.loads(words[-1])["messages"][0]["content"] == "it's"
-    invalid = curl_command("http://h/v1", "POST", {}, b"\xff{", stream=False)
+    invalid = build_command("http://h/v1", "POST", {}, b"\xff{", stream=False)
     assert "$'\\xff{'" in invalid
 
 

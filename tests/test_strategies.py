@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance import schemas
-from conformance.generation import curl_command, printable
-from conformance.report.curl import quote_bytes
+from conformance.report.curl import curl_command, quote_bytes
+from conformance.report.text import printable
 from conformance.strategies import (
     RequestHints,
     SchemaStrategies,

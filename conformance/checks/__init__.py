@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.records import Exchange
+from conformance.report.text import shortened
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,9 @@ BASIC_PROBES = ("completion", "stream")
 
 
 def short(value: Any, limit: int = 200) -> str:
-    """A value as people read it in a report line, cut to a sensible length."""
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[:limit] + "..."
+    """A value as people read it in a report line (a string as is, anything else as its repr),
+    cut to a sensible length."""
+    return shortened(value if isinstance(value, str) else repr(value), limit)
 
 
 def response_summary(exchange: Exchange) -> str:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from . import engine
 from .config import ServerConfig
-from .engine import ChatRequest, Generation, Invalid
+from .engine import ChatRequest, Invalid, Output
 from .wire import Headers, HttpRequest, Pause, Reply, StreamReply, encode_json
 
 PATH = "/v1/chat/completions"
@@ -33,7 +33,7 @@ class Completion:
     created: int
     model: str
     request: ChatRequest
-    generations: tuple[Generation, ...]
+    outputs: tuple[Output, ...]
 
 
 class StreamStep(NamedTuple):
@@ -136,7 +136,7 @@ class Behaviour:
     def token_limit(self, request: ChatRequest) -> int | None:
         return request.max_tokens
 
-    def generate(self, request: ChatRequest) -> Generation:
+    def generate(self, request: ChatRequest) -> Output:
         return engine.generate(
             request.reply_text,
             self.stop_sequences(request),
@@ -145,18 +145,18 @@ class Behaviour:
         )
 
     def complete(self, request: ChatRequest) -> Completion:
-        generations = tuple(self.generate(request) for _ in range(self.choice_count))
-        return Completion(self.new_id(), int(time.time()), request.model, request, generations)
+        outputs = tuple(self.generate(request) for _ in range(self.choice_count))
+        return Completion(self.new_id(), int(time.time()), request.model, request, outputs)
 
     def new_id(self) -> str:
         return f"chatcmpl-{secrets.token_hex(12)}"
 
-    def finish_reason(self, generation: Generation) -> str:
-        return generation.finish_reason
+    def finish_reason(self, output: Output) -> str:
+        return output.finish_reason
 
     def usage(self, completion: Completion) -> dict:
         prompt = engine.count_prompt_tokens(completion.request)
-        emitted = sum(len(generation.tokens) for generation in completion.generations)
+        emitted = sum(len(output.tokens) for output in completion.outputs)
         return {
             "prompt_tokens": prompt,
             "completion_tokens": emitted,
@@ -170,7 +170,7 @@ class Behaviour:
         return Reply(200, (("content-type", self.completion_content_type),), body)
 
     def completion_body(self, completion: Completion) -> dict:
-        choices = [self.completion_choice(i, g) for i, g in enumerate(completion.generations)]
+        choices = [self.completion_choice(i, g) for i, g in enumerate(completion.outputs)]
         return {
             "id": completion.id,
             "object": "chat.completion",
@@ -180,15 +180,15 @@ class Behaviour:
             "usage": self.usage(completion),
         }
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
+    def completion_choice(self, index: int, output: Output) -> dict:
         return {
             "index": index,
-            "message": self.message(generation),
-            "finish_reason": self.finish_reason(generation),
+            "message": self.message(output),
+            "finish_reason": self.finish_reason(output),
         }
 
-    def message(self, generation: Generation) -> dict:
-        return {"role": self.assistant_role, "content": generation.text}
+    def message(self, output: Output) -> dict:
+        return {"role": self.assistant_role, "content": output.text}
 
     # -------------------------------------------------------------------------------- stream
 
@@ -202,15 +202,15 @@ class Behaviour:
 
     def steps(self, completion: Completion) -> list[StreamStep]:
         """Role first, then the tokens of all choices interleaved, then one finish per choice."""
-        generations = completion.generations
-        steps = [StreamStep(choice, self.role_delta(), None) for choice in range(len(generations))]
-        longest = max((len(generation.tokens) for generation in generations), default=0)
+        outputs = completion.outputs
+        steps = [StreamStep(choice, self.role_delta(), None) for choice in range(len(outputs))]
+        longest = max((len(output.tokens) for output in outputs), default=0)
         for position in range(longest):
-            for choice, generation in enumerate(generations):
-                if position < len(generation.tokens):
-                    steps.append(StreamStep(choice, {"content": generation.tokens[position]}, None))
-        for choice, generation in enumerate(generations):
-            steps.append(StreamStep(choice, {}, self.finish_reason(generation)))
+            for choice, output in enumerate(outputs):
+                if position < len(output.tokens):
+                    steps.append(StreamStep(choice, {"content": output.tokens[position]}, None))
+        for choice, output in enumerate(outputs):
+            steps.append(StreamStep(choice, {}, self.finish_reason(output)))
         return steps
 
     def role_delta(self) -> dict:

@@ -61,7 +61,7 @@ class ChatRequest:
 
 
 @dataclass(frozen=True)
-class Generation:
+class Output:
     """One choice's output: the emitted tokens and why emission ended."""
 
     tokens: tuple[str, ...]
@@ -86,7 +86,7 @@ def generate(
     stop: tuple[str, ...] = (),
     max_tokens: int | None = None,
     keep_stop: bool = False,
-) -> Generation:
+) -> Output:
     """Cut `text` before its earliest stop sequence, then to `max_tokens` tokens.
 
     `keep_stop` leaves the matched stop sequence in the text; only faults use it.
@@ -101,7 +101,7 @@ def generate(
     if max_tokens is not None and len(tokens) > max_tokens:
         tokens = tokens[:max_tokens]
         finish_reason = "length"
-    return Generation(tuple(tokens), finish_reason)
+    return Output(tuple(tokens), finish_reason)
 
 
 def _reject_constant(name: str) -> object:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 
 from .behaviour import Behaviour, Completion, StreamStep
 from .config import ServerConfig
-from .engine import ChatRequest, Generation, Invalid, tokenize
+from .engine import ChatRequest, Invalid, Output, tokenize
 from .wire import HttpRequest, Pause, Reply, StreamReply
 
 VENDOR_NOTE = {"note": "ünïcødé ✓ 🚀"}
@@ -121,11 +121,11 @@ class ExtraFields(Behaviour):
         body.update(system_fingerprint="fp_reference", service_tier="default", x_vendor=VENDOR_NOTE)
         return body
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        return {**super().completion_choice(index, generation), "logprobs": None}
+    def completion_choice(self, index: int, output: Output) -> dict:
+        return {**super().completion_choice(index, output), "logprobs": None}
 
-    def message(self, generation: Generation) -> dict:
-        return {**super().message(generation), "refusal": None, "x_vendor": VENDOR_NOTE}
+    def message(self, output: Output) -> dict:
+        return {**super().message(output), "refusal": None, "x_vendor": VENDOR_NOTE}
 
     def usage(self, completion: Completion) -> dict:
         details = {"reasoning_tokens": 0, "x_vendor": VENDOR_NOTE}
@@ -300,9 +300,9 @@ class _StreamOptions(Behaviour):
         return {**chunk, "choices": [], "usage": self.usage(completion)}
 
 
-def _stop_matched(completion: Completion, generation: Generation) -> str | None:
-    """The stop sequence that ended a generation, found the way the engine finds it."""
-    if generation.finish_reason != "stop":
+def _stop_matched(completion: Completion, output: Output) -> str | None:
+    """The stop sequence that ended a output, found the way the engine finds it."""
+    if output.finish_reason != "stop":
         return None
     text = completion.request.reply_text
     found = [(text.find(s), s) for s in completion.request.stop_sequences if s in text]
@@ -352,11 +352,11 @@ class OpenAIFormat(_StreamOptions):
         body.update(service_tier="default", system_fingerprint=self.fingerprint)
         return body
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        return {**super().completion_choice(index, generation), "logprobs": None}
+    def completion_choice(self, index: int, output: Output) -> dict:
+        return {**super().completion_choice(index, output), "logprobs": None}
 
-    def message(self, generation: Generation) -> dict:
-        return {**super().message(generation), "refusal": None, "annotations": []}
+    def message(self, output: Output) -> dict:
+        return {**super().message(output), "refusal": None, "annotations": []}
 
     def usage(self, completion: Completion) -> dict:
         return {
@@ -420,12 +420,12 @@ class AzureFormat(_StreamOptions):
         body["system_fingerprint"] = "fp_c79ab13e31"
         return _keys_sorted(body)
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        choice = super().completion_choice(index, generation)
+    def completion_choice(self, index: int, output: Output) -> dict:
+        choice = super().completion_choice(index, output)
         return {**choice, "content_filter_results": _CONTENT_FILTERS, "logprobs": None}
 
-    def message(self, generation: Generation) -> dict:
-        return {**super().message(generation), "annotations": [], "refusal": None}
+    def message(self, output: Output) -> dict:
+        return {**super().message(output), "annotations": [], "refusal": None}
 
     def usage(self, completion: Completion) -> dict:
         return {
@@ -501,8 +501,8 @@ class GroqFormat(Behaviour):
         )
         return body
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        return {**super().completion_choice(index, generation), "logprobs": None}
+    def completion_choice(self, index: int, output: Output) -> dict:
+        return {**super().completion_choice(index, output), "logprobs": None}
 
     def chunk(self, completion: Completion, step: StreamStep) -> dict:
         chunk = super().chunk(completion, step)
@@ -563,7 +563,7 @@ class DeepSeekFormat(_StreamOptions):
 
     def usage(self, completion: Completion) -> dict:
         usage = super().usage(completion)
-        thought = len(self.reasoning(completion.request)) * len(completion.generations)
+        thought = len(self.reasoning(completion.request)) * len(completion.outputs)
         completion_tokens = usage["completion_tokens"] + thought
         prompt = usage["prompt_tokens"]
         return {
@@ -597,7 +597,7 @@ class DeepSeekFormat(_StreamOptions):
 
     def steps(self, completion: Completion) -> list[StreamStep]:
         steps = super().steps(completion)
-        choices = range(len(completion.generations))
+        choices = range(len(completion.outputs))
         thought = [
             StreamStep(choice, {"content": None, "reasoning_content": token}, None)
             for token in self.reasoning(completion.request)
@@ -645,10 +645,10 @@ class OpenRouterFormat(Behaviour):
     def new_id(self) -> str:
         return f"gen-{int(time.time())}-{_random_text(20)}"
 
-    def native_finish_reason(self, completion: Completion, generation: Generation) -> str:
-        if generation.finish_reason == "length":
+    def native_finish_reason(self, completion: Completion, output: Output) -> str:
+        if output.finish_reason == "length":
             return "max_tokens"
-        return "stop_sequence" if _stop_matched(completion, generation) else "end_turn"
+        return "stop_sequence" if _stop_matched(completion, output) else "end_turn"
 
     def usage(self, completion: Completion) -> dict:
         return {
@@ -661,23 +661,21 @@ class OpenRouterFormat(Behaviour):
 
     def completion_body(self, completion: Completion) -> dict:
         body = super().completion_body(completion)
-        for choice, generation in zip(
-            body.get("choices", []), completion.generations, strict=False
-        ):
-            choice["native_finish_reason"] = self.native_finish_reason(completion, generation)
+        for choice, output in zip(body.get("choices", []), completion.outputs, strict=False):
+            choice["native_finish_reason"] = self.native_finish_reason(completion, output)
             choice["logprobs"] = None
         return {"id": body.pop("id"), "provider": self.provider, **body}
 
-    def message(self, generation: Generation) -> dict:
-        return {**super().message(generation), "refusal": None, "reasoning": None}
+    def message(self, output: Output) -> dict:
+        return {**super().message(output), "refusal": None, "reasoning": None}
 
     def chunk(self, completion: Completion, step: StreamStep) -> dict:
         chunk = super().chunk(completion, step)
         for choice in chunk.get("choices", []):
             native = None
             if step.finish_reason is not None:
-                generation = completion.generations[step.choice]
-                native = self.native_finish_reason(completion, generation)
+                output = completion.outputs[step.choice]
+                native = self.native_finish_reason(completion, output)
             choice.update(native_finish_reason=native, logprobs=None)
         return {"id": chunk.pop("id"), "provider": self.provider, **chunk}
 
@@ -717,18 +715,16 @@ class VllmFormat(_StreamOptions):
         order = ("prompt_tokens", "total_tokens", "completion_tokens")
         return {**{k: usage[k] for k in order}, **usage, "prompt_tokens_details": None}
 
-    def message(self, generation: Generation) -> dict:
+    def message(self, output: Output) -> dict:
         nulls = ("refusal", "annotations", "audio", "function_call", "reasoning")
-        return {**super().message(generation), **dict.fromkeys(nulls)}
+        return {**super().message(output), **dict.fromkeys(nulls)}
 
     def completion_body(self, completion: Completion) -> dict:
         body = super().completion_body(completion)
-        for choice, generation in zip(
-            body.get("choices", []), completion.generations, strict=False
-        ):
+        for choice, output in zip(body.get("choices", []), completion.outputs, strict=False):
             choice.update(
                 logprobs=None,
-                stop_reason=_stop_matched(completion, generation),
+                stop_reason=_stop_matched(completion, output),
                 token_ids=None,
                 routed_experts=None,
             )
@@ -767,8 +763,8 @@ class VllmFormat(_StreamOptions):
             reason = choice.pop("finish_reason", None)
             choice.update(logprobs=None, finish_reason=reason)
             if reason is not None:
-                generation = completion.generations[step.choice]
-                choice["stop_reason"] = _stop_matched(completion, generation)
+                output = completion.outputs[step.choice]
+                choice["stop_reason"] = _stop_matched(completion, output)
         return chunk
 
 
@@ -843,8 +839,8 @@ class LlamaCppFormat(_StreamOptions):
         }
         return {**ordered, **body, "timings": self.timings(completion)}
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        choice = super().completion_choice(index, generation)
+    def completion_choice(self, index: int, output: Output) -> dict:
+        choice = super().completion_choice(index, output)
         order = ("finish_reason", "index", "message")
         return {**{k: choice[k] for k in order if k in choice}, **choice}
 
@@ -930,7 +926,7 @@ class OllamaFormat(_StreamOptions):
 
     def steps(self, completion: Completion) -> list[StreamStep]:
         steps = super().steps(completion)
-        for choice in range(len(completion.generations)):
+        for choice in range(len(completion.outputs)):
             role = next((p for p, s in enumerate(steps) if s.choice == choice), None)
             first = next(
                 (
@@ -989,11 +985,11 @@ class AnthropicFormat(_StreamOptions):
     def completion_body(self, completion: Completion) -> dict:
         return {**super().completion_body(completion), "service_tier": None}
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        return {**super().completion_choice(index, generation), "logprobs": None}
+    def completion_choice(self, index: int, output: Output) -> dict:
+        return {**super().completion_choice(index, output), "logprobs": None}
 
-    def message(self, generation: Generation) -> dict:
-        return {**super().message(generation), "refusal": None, "audio": None}
+    def message(self, output: Output) -> dict:
+        return {**super().message(output), "refusal": None, "audio": None}
 
     def chunk(self, completion: Completion, step: StreamStep) -> dict:
         chunk = super().chunk(completion, step)
@@ -1116,13 +1112,13 @@ class MistralFormat(Behaviour):
         }
         return {**ordered, **body}
 
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        choice = super().completion_choice(index, generation)
+    def completion_choice(self, index: int, output: Output) -> dict:
+        choice = super().completion_choice(index, output)
         order = ("index", "finish_reason", "message")
         return {**{k: choice[k] for k in order if k in choice}, **choice}
 
-    def message(self, generation: Generation) -> dict:
-        message = super().message(generation)
+    def message(self, output: Output) -> dict:
+        message = super().message(output)
         return {"role": message.pop("role"), "tool_calls": None, **message}
 
     def steps(self, completion: Completion) -> list[StreamStep]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalog import Catalog
+from conformance.report.shape import BaselineSummary, Report
 from conformance.toml_file import read_toml
 
 TABLE = "known-failure"
@@ -117,7 +118,7 @@ def baseline_toml(entries: Iterable[KnownFailure], header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def entries_from_report(report: dict[str, Any], catalog: Catalog) -> list[KnownFailure]:
+def entries_from_report(report: Report, catalog: Catalog) -> list[KnownFailure]:
     """Every failing (requirement, model) of a JSON report, as known failures to start from."""
     when = report.get("started_at", "")[:10]
     entries: dict[tuple[str, str | None], KnownFailure] = {}
@@ -151,7 +152,7 @@ def entry_status(entry: KnownFailure, outcomes: Iterable[Any]) -> str:
     return "not run"
 
 
-def baseline_summary(baseline: Baseline | None, outcomes: list[Any]) -> dict[str, Any] | None:
+def baseline_summary(baseline: Baseline | None, outcomes: list[Any]) -> BaselineSummary | None:
     """What the JSON report says about the baseline: its entries and where each stands now."""
     if baseline is None:
         return None

@@ -14,17 +14,18 @@ from typing import Any
 
 from conformance.catalog import Catalog
 from conformance.report.html import (
-    CSS,
     by_area,
     cell_html,
     esc,
     level_badge,
     render_page,
     requirement_row,
+    stylesheet,
     verdict_of,
 )
 from conformance.report.json_report import run_label
 from conformance.report.matrix import NOT_RUN, Cell, Column, cell, columns, several_targets
+from conformance.report.shape import Report, RequirementEntry
 
 NEWLY_FAILING = "newly failing"
 NEWLY_PASSING = "newly passing"
@@ -33,8 +34,8 @@ NEWLY_PASSING = "newly passing"
 @dataclass(frozen=True)
 class Compared:
     label: str
-    report: dict[str, Any]
-    requirements: dict[str, dict[str, Any]]  # current catalog ID -> the report's entry
+    report: Report
+    requirements: dict[str, RequirementEntry]  # current catalog ID -> the report's entry
     columns: list[Column]
 
 
@@ -65,7 +66,7 @@ class Comparison:
 
 
 def labels_for(
-    reports: list[dict[str, Any]], given: list[str] | None = None, names: list[str] | None = None
+    reports: list[Report], given: list[str] | None = None, names: list[str] | None = None
 ) -> list[str]:
     """A distinct, readable label per report: the given ones, else the target's name or host;
     where two reports share one, their ``names`` (file names) instead, then a number."""
@@ -81,7 +82,7 @@ def labels_for(
     return [f"{label} #{i + 1}" if label in repeated else label for i, label in enumerate(labels)]
 
 
-def _by_current_id(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[str, Any]]:
+def _by_current_id(report: Report, catalog: Catalog) -> dict[str, RequirementEntry]:
     found = {}
     for entry in report.get("requirements", []):
         try:
@@ -91,7 +92,7 @@ def _by_current_id(report: dict[str, Any], catalog: Catalog) -> dict[str, dict[s
     return found
 
 
-def _requirement_cell(entry: dict[str, Any] | None) -> Cell:
+def _requirement_cell(entry: RequirementEntry | None) -> Cell:
     if entry is None or not entry.get("tests"):
         return Cell(NOT_RUN)
     status = entry.get("status", "skipped")
@@ -99,7 +100,7 @@ def _requirement_cell(entry: dict[str, Any] | None) -> Cell:
 
 
 def compare(
-    reports: list[dict[str, Any]],
+    reports: list[Report],
     catalog: Catalog,
     labels: list[str] | None = None,
     names: list[str] | None = None,
@@ -207,7 +208,7 @@ def render_comparison(comparison: Comparison) -> str:
             f"{len(found)}</h3>" + (f'<ul class="cc-list">{items}</ul>' if items else "")
         )
     body = (
-        f'<style>{CSS}</style><section class="cc" id="chat-conformance">{overview}'
+        f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">{overview}'
         f"<h2>What changed, compared with {esc(reports[0].label)}</h2>{''.join(changes)}"
         f'<h2>Compliance matrix</h2><p class="cc-small">Outlined cells changed: ▼ newly '
         "failing, ▲ newly passing.</p>"

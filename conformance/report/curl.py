@@ -7,6 +7,10 @@ that header is written in double quotes so the shell fills it in from the enviro
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.records import Exchange
 
 KEY_PLACEHOLDER = "Bearer $API_KEY"
 
@@ -32,7 +36,21 @@ def quote_bytes(data: bytes) -> str:
     return f"$'{escaped}'"
 
 
-def curl_command(
+def curl_command(exchange: Exchange) -> str:
+    """The recorded request as a ready-to-run command: the key is ``$API_KEY``, the body its
+    exact bytes (none when the request sent none)."""
+    request = exchange.request
+    sends_body = request.body is not None or request.raw_body is not None
+    return build_command(
+        exchange.url,
+        request.method,
+        exchange.request_headers,
+        request.encoded_body() if sends_body else None,
+        stream=request.wants_stream,
+    )
+
+
+def build_command(
     url: str,
     method: str,
     headers: dict[str, str],

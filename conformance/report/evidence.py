@@ -19,6 +19,8 @@ from typing import Any
 from conformance.records import Exchange
 from conformance.redaction import redact
 from conformance.report.curl import curl_command
+from conformance.report.shape import EventRecord, Evidence, ExchangeRecord, StreamRecord
+from conformance.report.text import shortened
 
 BODY_HEAD = 3000  # characters kept from the start of a long body
 BODY_TAIL = 600  # ... and from its end (a truncated JSON body still shows its usage)
@@ -27,14 +29,6 @@ EVENTS_HEAD = 20  # a transcript keeps its first events,
 EVENTS_TAIL = 5  # its last ones,
 EVENT_CONTEXT = 2  # and this many either side of each marked event
 MAX_EXCHANGES = 4  # per failure, when the violations do not say which ones
-
-
-def cut(text: str, head: int = BODY_HEAD, tail: int = BODY_TAIL) -> str:
-    """Keep the start and the end of a long text, saying how much was left out."""
-    if len(text) <= head + tail + 80:
-        return text
-    left_out = len(text) - head - tail
-    return f"{text[:head]}\n... [{left_out} characters left out] ...\n{text[-tail:]}"
 
 
 def shown_body(body: bytes) -> tuple[str, bool]:
@@ -47,7 +41,7 @@ def shown_body(body: bytes) -> tuple[str, bool]:
     if valid and text.strip()[:1] in ("{", "[") and len(text) < 64_000:
         with contextlib.suppress(ValueError):  # not JSON after all: shown as it came
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    return cut(text), valid
+    return shortened(text, BODY_HEAD + BODY_TAIL, tail=BODY_TAIL), valid
 
 
 def transcript_window(count: int, marked: set[int]) -> list[int | None]:
@@ -65,25 +59,21 @@ def transcript_window(count: int, marked: set[int]) -> list[int | None]:
     return shown
 
 
-def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> dict[str, Any]:
+def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> ExchangeRecord:
     """One exchange as report data; ``marked`` are the stream events a violation points at."""
     marked = {i for i in marked if i is not None}
     request = exchange.request
     sends_body = request.body is not None or request.raw_body is not None
-    body = request.encoded_body() if sends_body else None
-    record: dict[str, Any] = {
+    body = request.encoded_body().decode("utf-8", errors="replace") if sends_body else None
+    record: ExchangeRecord = {
         "name": exchange.name,
         "method": request.method,
         "url": exchange.url,
         "request_headers": dict(exchange.request_headers),
-        "request_body": cut(body.decode("utf-8", errors="replace")) if body is not None else None,
-        "curl": curl_command(
-            exchange.url,
-            request.method,
-            exchange.request_headers,
-            body,
-            stream=request.wants_stream,
-        ),
+        "request_body": shortened(body, BODY_HEAD + BODY_TAIL, tail=BODY_TAIL)
+        if body is not None
+        else None,
+        "curl": curl_command(exchange),
         "status": exchange.status,
         "headers": dict(exchange.headers),
         "error": exchange.error,
@@ -101,9 +91,9 @@ def exchange_record(exchange: Exchange, marked: Iterable[int] = ()) -> dict[str,
     return record
 
 
-def _transcript(exchange: Exchange, marked: set[int]) -> dict[str, Any]:
+def _transcript(exchange: Exchange, marked: set[int]) -> StreamRecord:
     events = exchange.events
-    shown: list[dict[str, Any]] = []
+    shown: list[EventRecord] = []
     for index in transcript_window(len(events), marked):
         if index is None:
             shown.append({"left_out": True})
@@ -113,7 +103,7 @@ def _transcript(exchange: Exchange, marked: set[int]) -> dict[str, Any]:
             {
                 "index": event.index,
                 "at": round(event.received_at, 3),
-                "raw": cut(event.raw, RAW_EVENT_LIMIT, 200),
+                "raw": shortened(event.raw, RAW_EVENT_LIMIT + 200, tail=200),
                 "marked": event.index in marked,
             }
         )
@@ -122,7 +112,7 @@ def _transcript(exchange: Exchange, marked: set[int]) -> dict[str, Any]:
         "event_count": len(events),
         "events": shown,
         "marked": sorted(marked),
-        "discarded_tail": cut(sse.discarded_tail, 600, 200) if sse is not None else "",
+        "discarded_tail": shortened(sse.discarded_tail, 800, tail=200) if sse is not None else "",
         "comments": len(sse.comments) if sse is not None else 0,
         "invalid_utf8": bool(sse.invalid_utf8) if sse is not None else False,
         "line_endings": sorted(sse.line_ending_kinds) if sse is not None else [],
@@ -142,7 +132,7 @@ def exchanges_in(values: Iterable[Any]) -> dict[str, Exchange]:
 
 def failure_evidence(
     violations: list[Any] | None, exchanges: dict[str, Exchange], secrets: Iterable[str]
-) -> dict[str, Any]:
+) -> Evidence:
     """The evidence of one failed test: its violations and the exchanges they point at."""
     violations = violations or []
     marks: dict[str, set[int]] = {}
@@ -153,7 +143,7 @@ def failure_evidence(
                 marks[violation.exchange].add(violation.event_index)
     if not marks:  # no violation names its exchange: show what the test looked at
         marks = {name: set() for name in list(exchanges)[:MAX_EXCHANGES]}
-    evidence = {
+    evidence: Evidence = {
         "violations": [
             {
                 "message": v.message,

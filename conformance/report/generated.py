@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from conformance.report.shape import GenerationSummary
 
 
-def generation_lines(summary: dict[str, Any]) -> list[str]:
+def generation_lines(summary: GenerationSummary) -> list[str]:
     """The seed and the budget (so a run can be replayed), each property's notes (what it left
     out and why, refusals for context length), then each failing property's minimal request as
     a curl command, with the response that broke the rule."""

@@ -10,6 +10,7 @@ target (bodies, headers, event text, even model names) is hostile input and goes
 from __future__ import annotations
 
 import html
+from importlib import resources
 from typing import Any
 
 from conformance.report.json_report import run_label
@@ -23,93 +24,22 @@ from conformance.report.matrix import (
     columns,
     several_targets,
 )
+from conformance.report.shape import (
+    ExchangeRecord,
+    Report,
+    RequirementEntry,
+    StreamRecord,
+    TestEntry,
+    ViolationRecord,
+)
 
 CELL_TEXT = {"passed": "pass", "failed": "FAIL", "skipped": "skip", NOT_RUN: "—"}
 
-CSS = """
-.cc{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
- color:#1f2328;margin:0 0 24px}
-.cc h2{font-size:18px;margin:22px 0 8px;color:#1f2328}
-.cc h3{font-size:15px;margin:0 0 4px;color:#1f2328}
-.cc h4{font-size:13px;margin:12px 0 4px;color:#1f2328}
-.cc p{margin:4px 0;color:#1f2328}
-.cc code,.cc pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.cc pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px 10px;
- margin:4px 0;white-space:pre-wrap;word-break:break-word;overflow:auto;max-height:28em;
- color:#1f2328}
-.cc-verdict{display:flex;align-items:center;gap:16px;padding:14px 18px;border-radius:8px;
- border:1px solid;margin:8px 0 12px}
-.cc-verdict strong{font-size:24px;letter-spacing:.02em}
-.cc-verdict span{font-size:14px}
-.cc-good{background:#dafbe1;border-color:#4ac26b;color:#116329}
-.cc-bad{background:#ffebe9;border-color:#ff8182;color:#a40e26}
-.cc-warn{background:#fff8c5;border-color:#d4a72c;color:#7d4e00}
-.cc-none{background:#f6f8fa;border-color:#d0d7de;color:#57606a}
-.cc-meta{border-collapse:collapse;margin:4px 0 8px}
-.cc-meta th{text-align:left;font-weight:600;padding:2px 14px 2px 0;color:#57606a;
- vertical-align:top;white-space:nowrap}
-.cc-meta td{padding:2px 0;color:#1f2328}
-.cc-matrix{border-collapse:collapse;margin:6px 0}
-.cc-matrix th,.cc-matrix td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;
- color:#1f2328;vertical-align:middle}
-.cc-matrix thead th{background:#f6f8fa;position:sticky;top:0}
-.cc-matrix th.cc-col{text-align:center;max-width:16em;word-break:break-word}
-.cc-matrix tr.cc-area th{background:#eaeef2;font-size:13px}
-.cc-matrix tr.cc-area th span{font-weight:400;color:#57606a;margin-left:8px}
-.cc-matrix td.cc-id{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
-.cc-matrix tfoot td{background:#f6f8fa;font-weight:600;text-align:center}
-.cc-cell{text-align:center!important;font-weight:600;white-space:nowrap;min-width:5em}
-.cc-cell a{color:inherit;text-decoration:underline dotted}
-.cc-passed{background:#dafbe1;color:#116329!important}
-.cc-failed{background:#ff8182;color:#5c0011!important}
-.cc-known{background:#ffd8b5;color:#762c00!important}
-.cc-skipped{background:#eaeef2;color:#57606a!important}
-.cc-not-run{background:#fff;color:#8c959f!important;font-weight:400}
-.cc-changed{outline:3px solid #0969da;outline-offset:-3px}
-.cc-level{display:inline-block;font-size:11px;font-weight:700;border-radius:10px;padding:0 7px;
- border:1px solid}
-.cc-MUST{color:#a40e26;border-color:#ff8182}
-.cc-SHOULD{color:#7d4e00;border-color:#d4a72c}
-.cc-failure{border:1px solid #d0d7de;border-left:5px solid #cf222e;border-radius:6px;
- padding:10px 14px;margin:12px 0;background:#fff}
-.cc-failure.cc-is-known{border-left-color:#fb8f44}
-.cc-tag{display:inline-block;font-size:12px;border-radius:4px;padding:0 6px;margin-left:6px;
- background:#eaeef2;color:#1f2328}
-.cc-tag.cc-known{background:#ffd8b5}
-.cc-violation{margin:6px 0 6px 0;padding:6px 10px;background:#fff5f5;border-radius:6px}
-.cc-violation dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:4px 0 0}
-.cc-violation dt{font-weight:600;color:#57606a}
-.cc-violation dd{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;
- word-break:break-word}
-.cc-exchange{margin:10px 0 0;padding-top:6px;border-top:1px dashed #d0d7de}
-.cc-events{list-style:none;margin:4px 0;padding:0}
-.cc-events li{display:grid;grid-template-columns:4.5em 5em 1fr;gap:6px;align-items:start;
- padding:1px 0}
-.cc-events li pre{margin:0;max-height:none;padding:3px 8px}
-.cc-events .cc-n{font:12px ui-monospace,Menlo,monospace;color:#57606a;text-align:right;
- padding-top:4px}
-.cc-events .cc-t{font:12px ui-monospace,Menlo,monospace;color:#8c959f;padding-top:4px}
-.cc-events li.cc-marked pre{background:#ffebe9;border:2px solid #cf222e}
-.cc-events li.cc-marked .cc-n{color:#cf222e;font-weight:700}
-.cc-events li.cc-gap{display:block;color:#8c959f;font-style:italic;padding-left:5em}
-.cc-mark{color:#cf222e;font-weight:700;font-size:12px}
-.cc-small{font-size:12px;color:#57606a}
-.cc details summary{cursor:pointer;color:#0969da;font-size:13px}
-.cc ul.cc-list{margin:4px 0;padding-left:20px}
-.cc ul.cc-list li{color:#1f2328}
-"""
 
-# pytest-html puts its environment table above its summary; the compliance section is what a
-# reader opens the file for, so the page is reordered (CSS only: no script, no new markup).
-PYTEST_HTML_CSS = """
-body{display:flex;flex-direction:column}
-body>*{order:3}
-body>h1,body>p{order:0}
-body>.summary{order:1}
-body>#results-table{order:2}
-body>#environment-header,body>#environment{order:4}
-body>footer{order:5}
-"""
+def stylesheet(name: str = "report.css") -> str:
+    """One of the report's stylesheets: ``report.css`` (the compliance section, also used by
+    ``compare``) or ``pytest-html.css`` (the page around it)."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
 def esc(value: Any) -> str:
@@ -119,7 +49,7 @@ def esc(value: Any) -> str:
 # ------------------------------------------------------------------------------ the verdict
 
 
-def verdict_of(report: dict[str, Any]) -> tuple[str, str, str]:
+def verdict_of(report: Report) -> tuple[str, str, str]:
     """(headline, explanation, css class) for a report."""
     summary = report.get("summary", {})
     mode = "strict mode: MUST and SHOULD decide" if report.get("strict") else "MUST decides"
@@ -141,7 +71,7 @@ def verdict_of(report: dict[str, Any]) -> tuple[str, str, str]:
     return "NOT CONFORMANT", f"new failures at a deciding level ({mode})", "cc-bad"
 
 
-def counts_line(report: dict[str, Any]) -> str:
+def counts_line(report: Report) -> str:
     s = report.get("summary", {})
     total = len(report.get("requirements", []))
     parts = [
@@ -157,7 +87,7 @@ def counts_line(report: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def render_verdict(report: dict[str, Any]) -> str:
+def render_verdict(report: Report) -> str:
     headline, explanation, css = verdict_of(report)
     return (
         f'<div class="cc-verdict {css}" id="cc-verdict"><strong>{esc(headline)}</strong>'
@@ -165,7 +95,7 @@ def render_verdict(report: dict[str, Any]) -> str:
     )
 
 
-def _meta_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+def _meta_rows(report: Report) -> list[tuple[str, str]]:
     target = report.get("target") or {}
     tool = report.get("tool") or {}
     rows = []
@@ -210,7 +140,7 @@ def _meta_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def render_meta(report: dict[str, Any]) -> str:
+def render_meta(report: Report) -> str:
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _meta_rows(report))
     return f'<table class="cc-meta">{body}</table>'
 
@@ -235,7 +165,7 @@ def failure_anchor(requirement_id: str, column: Column) -> str:
     return anchor("fail", requirement_id, column.target, column.model)
 
 
-def render_matrix(report: dict[str, Any]) -> str:
+def render_matrix(report: Report) -> str:
     cols = columns(report)
     several = several_targets(cols)
     head = "".join(f'<th class="cc-col">{esc(c.label(several))}</th>' for c in cols)
@@ -268,7 +198,7 @@ def render_matrix(report: dict[str, Any]) -> str:
     )
 
 
-def requirement_row(requirement: dict[str, Any], cells: str) -> str:
+def requirement_row(requirement: RequirementEntry, cells: str) -> str:
     aliases = requirement.get("aliases") or []
     tip = f"formerly {', '.join(aliases)}" if aliases else ""
     return (
@@ -287,7 +217,7 @@ def level_badge(level: Any) -> str:
 # ------------------------------------------------------------------------------ failures
 
 
-def render_failures(report: dict[str, Any]) -> str:
+def render_failures(report: Report) -> str:
     cols = columns(report)
     several = several_targets(cols)
     articles = []
@@ -307,9 +237,7 @@ def render_failures(report: dict[str, Any]) -> str:
     return f'<h2 id="cc-failures">Failures ({len(articles)})</h2>' + "".join(articles)
 
 
-def _failed_tests(
-    requirement: dict[str, Any], column: Column, report: dict[str, Any]
-) -> list[dict[str, Any]]:
+def _failed_tests(requirement: RequirementEntry, column: Column, report: Report) -> list[TestEntry]:
     default = run_label(report)
     return [
         t
@@ -321,10 +249,10 @@ def _failed_tests(
 
 
 def render_failure(
-    requirement: dict[str, Any],
+    requirement: RequirementEntry,
     where: str,
     value: Cell,
-    tests: list[dict[str, Any]],
+    tests: list[TestEntry],
     column: Column,
 ) -> str:
     known = (
@@ -357,7 +285,7 @@ def render_failure(
     return "".join(parts)
 
 
-def render_violation(violation: dict[str, Any]) -> str:
+def render_violation(violation: ViolationRecord) -> str:
     where = violation.get("exchange") or ""
     if violation.get("event_index") is not None:
         where += f" event #{violation['event_index']}"
@@ -373,7 +301,7 @@ def render_violation(violation: dict[str, Any]) -> str:
     )
 
 
-def render_exchange(exchange: dict[str, Any]) -> str:
+def render_exchange(exchange: ExchangeRecord) -> str:
     status = exchange.get("status")
     headers = exchange.get("headers") or {}
     summary = f"status {status}" if status is not None else "no response"
@@ -412,7 +340,7 @@ def visible_line_ends(raw: str) -> str:
     return raw.replace("\r\n", "␍\n").replace("\r", "␍\n").rstrip("\n")
 
 
-def render_transcript(stream: dict[str, Any]) -> str:
+def render_transcript(stream: StreamRecord) -> str:
     count = stream.get("event_count", 0)
     notes = [f"{count} events"]
     if stream.get("comments"):
@@ -459,7 +387,7 @@ def render_transcript(stream: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------ the rest
 
 
-def render_baseline(report: dict[str, Any]) -> str:
+def render_baseline(report: Report) -> str:
     baseline = report.get("baseline")
     if not baseline or not baseline.get("entries"):
         return ""
@@ -480,7 +408,7 @@ def render_baseline(report: dict[str, Any]) -> str:
     )
 
 
-def render_skips(report: dict[str, Any]) -> str:
+def render_skips(report: Report) -> str:
     cols = columns(report)
     several = several_targets(cols)
     items = []
@@ -500,10 +428,10 @@ def render_skips(report: dict[str, Any]) -> str:
     )
 
 
-def render_sections(report: dict[str, Any]) -> str:
+def render_sections(report: Report) -> str:
     """Everything the compliance report says, as one fragment (CSS included)."""
     return (
-        f'<style>{CSS}</style><section class="cc" id="chat-conformance">'
+        f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">'
         f"{render_verdict(report)}{render_meta(report)}"
         f'<h2>Compliance matrix</h2><p class="cc-small">Each cell: the requirement\'s tests '
         "for that model. FAIL links to its evidence below; known = a failure the baseline lists "
@@ -524,6 +452,6 @@ def render_page(title: str, body: str) -> str:
     )
 
 
-def report_page(report: dict[str, Any], title: str = "chat-conformance report") -> str:
+def report_page(report: Report, title: str = "chat-conformance report") -> str:
     headline, _, _ = verdict_of(report)
     return render_page(f"{title}: {headline}", render_sections(report))

@@ -4,17 +4,18 @@ It is also the record later tools read: ``merge`` joins the reports of sharded C
 ``compare`` sets runs side by side, the HTML renders from it. So it says what produced it (tool
 and catalog versions, target with credentials redacted, models, profile, seed, start, duration)
 and keeps, per test, its outcome, whether the baseline knew the failure, and the evidence.
+Its shape is written out as types in ``shape.py``.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from conformance import __version__
 from conformance.catalog import Catalog
 from conformance.report.results import RequirementVerdict, TestOutcome
+from conformance.report.shape import BaselineSummary, Report, RunFields, Target, TestEntry
 
 REPORT_FORMAT = 1  # raised when a field changes meaning; added fields do not raise it
 
@@ -27,7 +28,7 @@ def build_report(
     results: list[RequirementVerdict],
     *,
     catalog_version: str,
-    target: dict[str, Any],
+    target: Target,
     strict: bool,
     conformant: bool,
     started_at: str,
@@ -35,9 +36,9 @@ def build_report(
     requests_sent: int,
     throttled: list[str] | None = None,
     gate_passed: bool | None = None,
-    baseline: dict[str, Any] | None = None,
-    run: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    baseline: BaselineSummary | None = None,
+    run: RunFields | None = None,
+) -> Report:
     """``run`` adds what describes the run (profile, seed, ...); ``baseline`` the known failures.
 
     ``gate_passed`` is the release gate's verdict (no new failures); it is ``conformant``
@@ -94,8 +95,8 @@ def build_report(
     }
 
 
-def test_entry(test: TestOutcome) -> dict[str, Any]:
-    entry: dict[str, Any] = {"nodeid": test.nodeid, "model": test.model, "outcome": test.outcome}
+def test_entry(test: TestOutcome) -> TestEntry:
+    entry: TestEntry = {"nodeid": test.nodeid, "model": test.model, "outcome": test.outcome}
     if test.target:
         entry["target"] = test.target
     if test.messages:
@@ -107,14 +108,14 @@ def test_entry(test: TestOutcome) -> dict[str, Any]:
     return entry
 
 
-def write_report(report: dict[str, Any], path: str | Path) -> Path:
+def write_report(report: Report, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
-def load_report(path: str | Path) -> dict[str, Any]:
+def load_report(path: str | Path) -> Report:
     """A JSON report written by any release of chat-conformance, or ReportError."""
     path = Path(path)
     try:
@@ -130,7 +131,7 @@ def load_report(path: str | Path) -> dict[str, Any]:
     return report
 
 
-def run_label(report: dict[str, Any]) -> str:
+def run_label(report: Report) -> str:
     """How a run is named in matrices: its configured target name, else its host, else embedded."""
     target = report.get("target") or {}
     if target.get("name"):
@@ -142,7 +143,7 @@ def run_label(report: dict[str, Any]) -> str:
     return host or "target"
 
 
-def outcomes_in(report: dict[str, Any], catalog: Catalog) -> list[TestOutcome]:
+def outcomes_in(report: Report, catalog: Catalog) -> list[TestOutcome]:
     """The test outcomes a report records, with requirement IDs as the catalog spells them now.
 
     A requirement renamed since the report was written is found through its alias; one the

@@ -14,6 +14,8 @@ from typing import Any
 
 from conformance.catalog import AREAS
 from conformance.report.json_report import run_label
+from conformance.report.shape import Report, RequirementEntry, TestEntry
+from conformance.report.text import shortened
 
 NOT_RUN = "not run"
 
@@ -38,11 +40,11 @@ class Cell:
         return self.status == "failed" and self.known is None
 
 
-def _target_of(test: dict[str, Any], default: str) -> str:
+def _target_of(test: TestEntry, default: str) -> str:
     return test.get("target") or default
 
 
-def columns(report: dict[str, Any]) -> list[Column]:
+def columns(report: Report) -> list[Column]:
     """Every (target, model) pair the report has tests for, in the order the run named them."""
     default = run_label(report)
     tested = [
@@ -59,7 +61,7 @@ def several_targets(cols: Iterable[Column]) -> bool:
     return len({c.target for c in cols}) > 1
 
 
-def cell(requirement: dict[str, Any], column: Column, report: dict[str, Any]) -> Cell:
+def cell(requirement: RequirementEntry, column: Column, report: Report) -> Cell:
     default = run_label(report)
     tests = [
         t
@@ -83,7 +85,7 @@ def first_line(messages: list[str], limit: int = 240) -> str:
     if not messages:
         return ""
     line = messages[0].strip().splitlines()[0] if messages[0].strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return shortened(line, limit - 1, prose=True)
 
 
 def by_area(requirements: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:

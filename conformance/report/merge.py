@@ -9,14 +9,14 @@ test's target, model, known-failure mark and evidence, and lists the shards it c
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from conformance.catalog import Catalog
 from conformance.report.json_report import ReportError, build_report, outcomes_in, run_label
 from conformance.report.results import TestOutcome, gate_passes, is_conformant, verdicts
+from conformance.report.shape import BaselineEntry, BaselineSummary, Report, ShardSummary
 
 
-def shard_summary(report: dict[str, Any]) -> dict[str, Any]:
+def shard_summary(report: Report) -> ShardSummary:
     """What the merged report keeps of one shard: where it ran, what it was, when."""
     target = report.get("target") or {}
     keys = (
@@ -38,9 +38,7 @@ def shard_summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def merge_reports(
-    reports: list[dict[str, Any]], catalog: Catalog, *, strict: bool | None = None
-) -> dict[str, Any]:
+def merge_reports(reports: list[Report], catalog: Catalog, *, strict: bool | None = None) -> Report:
     """The merged report. ``strict`` defaults to strict if any shard ran strict."""
     if not reports:
         raise ReportError("nothing to merge")
@@ -96,12 +94,12 @@ def _rank(outcome: TestOutcome) -> int:
     return {"skipped": 0, "passed": 1, "failed": 2}.get(outcome.outcome, 0)
 
 
-def _merged_baseline(baselines: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _merged_baseline(baselines: list[BaselineSummary]) -> BaselineSummary | None:
     """The shards' baselines as one: an entry failing anywhere is failing, else passing anywhere."""
     if not baselines:
         return None
     order = {"failing": 2, "passing": 1, "not run": 0}
-    entries: dict[tuple, dict[str, Any]] = {}
+    entries: dict[tuple, BaselineEntry] = {}
     for baseline in baselines:
         for entry in baseline.get("entries", []):
             key = (entry.get("requirement"), entry.get("model"), entry.get("reason"))

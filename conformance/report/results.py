@@ -10,9 +10,10 @@ only the release gate looks past it: the gate passes when no failure is new.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from conformance.catalog import Catalog, Requirement
+from conformance.report.shape import Evidence
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -26,7 +27,7 @@ class TestOutcome:
     messages: tuple[str, ...] = ()
     known: str | None = None  # a failure the baseline lists: its reason
     target: str = ""  # which target the test ran against (a label; several in merged reports)
-    evidence: dict[str, Any] | None = field(default=None, compare=False)  # report.evidence
+    evidence: Evidence | None = field(default=None, compare=False)  # report.evidence
 
 
 @dataclass

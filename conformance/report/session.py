@@ -137,6 +137,6 @@ def html_summary(config: pytest.Config) -> str | None:
     report = config.stash.get(report_key, None)
     if report is None:
         return None
-    from conformance.report.html import PYTEST_HTML_CSS, render_sections
+    from conformance.report.html import render_sections, stylesheet
 
-    return f"<style>{PYTEST_HTML_CSS}</style>{render_sections(report)}"
+    return f"<style>{stylesheet('pytest-html.css')}</style>{render_sections(report)}"

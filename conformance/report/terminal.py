@@ -8,15 +8,15 @@ prints the same summary for a merged report.
 
 from __future__ import annotations
 
-from typing import Any
-
 from conformance.report.matrix import Column, by_area, cell, columns, several_targets
+from conformance.report.shape import Report, RequirementEntry
+from conformance.report.text import shortened
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "skip"}
 Line = tuple[str, str | None]  # text, colour (red, green, yellow) or None
 
 
-def _failing_columns(requirement: dict[str, Any], report: dict[str, Any], cols: list[Column]):
+def _failing_columns(requirement: RequirementEntry, report: Report, cols: list[Column]):
     found = []
     for column in cols:
         value = cell(requirement, column, report)
@@ -37,17 +37,16 @@ def _table(rows: list[tuple[str, str, str, str]], width: int) -> list[str]:
     where_width = min(28, max((len(r[2]) for r in rows), default=0))
     lines = []
     for requirement_id, level, where, reason in rows:
-        if len(where) > where_width:
-            where = where[: where_width - 1] + "…"
+        where = shortened(where, where_width - 1, prose=True)
         head = f"  {requirement_id:<11} {level:<6} " + (
             f"{where:<{where_width}}  " if where_width else ""
         )
         room = max(60, width - len(head))
-        lines.append(head + (reason if len(reason) <= room else reason[: room - 1] + "…"))
+        lines.append(head + shortened(reason, room - 1, prose=True))
     return lines
 
 
-def requirement_lines(report: dict[str, Any]) -> list[Line]:
+def requirement_lines(report: Report) -> list[Line]:
     """Every requirement, one line each, grouped by area (the verbose view)."""
     lines: list[Line] = []
     for area, name, requirements in by_area(report.get("requirements", [])):
@@ -63,7 +62,7 @@ def requirement_lines(report: dict[str, Any]) -> list[Line]:
     return lines
 
 
-def verdict_line(report: dict[str, Any]) -> Line:
+def verdict_line(report: Report) -> Line:
     s = report.get("summary", {})
     mode = "strict" if report.get("strict") else "default"
     word = "CONFORMANT" if report.get("conformant") else "NOT CONFORMANT"
@@ -77,7 +76,7 @@ def verdict_line(report: dict[str, Any]) -> Line:
     return text, "green" if report.get("conformant") else "red"
 
 
-def summary_lines(report: dict[str, Any], *, verbose: bool = False, width: int = 100) -> list[Line]:
+def summary_lines(report: Report, *, verbose: bool = False, width: int = 100) -> list[Line]:
     lines: list[Line] = requirement_lines(report) if verbose else []
     cols = columns(report)
     several = several_targets(cols)

@@ -26,7 +26,7 @@ from conformance.report import request_log
 from conformance.settings import Settings, settings_from_pytest
 
 if TYPE_CHECKING:  # Hypothesis is imported only by runs that generate requests
-    from conformance.generation import Generation
+    from conformance.generated.engine import Generation
 
 _plan_key = pytest.StashKey[set]()  # (probe, model) pairs the collected tests need
 _generated_key = pytest.StashKey[set]()  # (GEN requirement, model) pairs collected
@@ -66,17 +66,17 @@ class RunContext:
         and while they are in flight. Held examples (streams) go last, each behind its model's
         gate (``_streams_gate``). A property that cannot be planned raises its error in its
         own test."""
-        from conformance import generation as properties
+        from conformance.generated.properties import plan_ahead
 
         self.generation = generation
         for requirement, model in sorted(planned):
             gate = functools.partial(self._streams_gate, model)
-            properties.plan_ahead(generation, requirement, model, gate)
+            plan_ahead(generation, requirement, model, gate)
         generation.send_held()
 
     def _streams_gate(self, model: str) -> Future[bool]:
         """Opens when the model's fixed probes show that its streams end (``streams_end``)."""
-        from conformance.generation import streams_end
+        from conformance.generated.properties import streams_end
 
         if model not in self._gates:
             futures = [self._submit(probe, model) for probe in SERVED_PROBES]
@@ -228,7 +228,7 @@ def _generation(
     runner: ExchangeRunner,
     cleanup: contextlib.ExitStack,
 ) -> Generation:
-    from conformance.generation import Generation, configure_storage
+    from conformance.generated.engine import Generation, configure_storage
     from conformance.profiles import generation_from_pytest
 
     options = generation_from_pytest(config)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..behaviour import Behaviour
-from ..engine import ChatRequest, Generation
+from ..engine import ChatRequest, Output
 from ._registry import fault
 
 
@@ -26,8 +26,8 @@ class IgnoreMaxTokens(Behaviour):
     description='A reply cut by `max_tokens` reports finish_reason "stop".',
 )
 class LengthAsStop(Behaviour):
-    def finish_reason(self, generation: Generation) -> str:
-        reason = super().finish_reason(generation)
+    def finish_reason(self, output: Output) -> str:
+        reason = super().finish_reason(output)
         return "stop" if reason == "length" else reason
 
 

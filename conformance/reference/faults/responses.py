@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..behaviour import Behaviour, Completion
-from ..engine import Generation
+from ..engine import Output
 from ._registry import fault
 
 
@@ -69,8 +69,8 @@ class EmptyChoices(Behaviour):
 
 @fault("index-from-one", "RESP-007", description="Choices are numbered from 1.")
 class IndexFromOne(Behaviour):
-    def completion_choice(self, index: int, generation: Generation) -> dict:
-        return super().completion_choice(index + 1, generation)
+    def completion_choice(self, index: int, output: Output) -> dict:
+        return super().completion_choice(index + 1, output)
 
 
 @fault(
@@ -86,8 +86,8 @@ class RoleModel(Behaviour):
 
 @fault("content-null", "RESP-008", "RESP-002", description="`message.content` is null.")
 class ContentNull(Behaviour):
-    def message(self, generation: Generation) -> dict:
-        return {**super().message(generation), "content": None}
+    def message(self, output: Output) -> dict:
+        return {**super().message(output), "content": None}
 
 
 @fault(
@@ -99,8 +99,8 @@ class ContentNull(Behaviour):
     description='`finish_reason` is Anthropic\'s "end_turn" instead of "stop".',
 )
 class FinishEndTurn(Behaviour):
-    def finish_reason(self, generation: Generation) -> str:
-        reason = super().finish_reason(generation)
+    def finish_reason(self, output: Output) -> str:
+        reason = super().finish_reason(output)
         return "end_turn" if reason == "stop" else reason
 
 
@@ -141,6 +141,6 @@ class FinishEos(Behaviour):
     """Together AI reports a model that emitted its end-of-sequence token as "eos"; the
     documented contract allows only stop, length and content_filter."""
 
-    def finish_reason(self, generation: Generation) -> str:
-        reason = super().finish_reason(generation)
+    def finish_reason(self, output: Output) -> str:
+        reason = super().finish_reason(output)
         return "eos" if reason == "stop" else reason

@@ -173,7 +173,7 @@ class StreamForever(Behaviour):
     def chunks(self, completion: Completion) -> Iterator[dict]:
         yield self.chunk(completion, StreamStep(0, self.role_delta(), None))
         deadline = time.monotonic() + ENDLESS_SECONDS
-        for token in itertools.cycle(completion.generations[0].tokens or ("again ",)):
+        for token in itertools.cycle(completion.outputs[0].tokens or ("again ",)):
             if time.monotonic() > deadline:
                 return
             yield self.chunk(completion, StreamStep(0, {"content": token}, None))

@@ -1,5 +1,7 @@
-"""Generated requests: draw them with Hypothesis, send them through the ExchangeRunner, judge
-them with the pure checks, shrink a failure to a minimal request, show it as a ``curl`` command.
+"""The engine of generated requests: draw them with Hypothesis, send them through the
+ExchangeRunner within the request budget, judge them with the property's judge, shrink a failure
+to a minimal request. What each GEN property draws and judges is ``properties``; how a failure is
+shown is ``conformance.report.reproduction``.
 
 How one property runs (``Generation.check``):
 
@@ -26,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -42,13 +43,13 @@ from hypothesis.database import (
 from hypothesis.errors import Flaky
 from hypothesis.strategies import SearchStrategy
 
-from conformance import strategies
 from conformance.checks import Violation
-from conformance.checks import generated as judges
-from conformance.exchange import Exchange, ExchangeRunner, RequestSpec
+from conformance.exchange import ExchangeRunner
 from conformance.profiles import GenerationSettings
-from conformance.report import curl as report_curl
-from conformance.strategies import RequestHints
+from conformance.records import Exchange, RequestSpec
+from conformance.report.curl import curl_command
+from conformance.report.reproduction import response_excerpt
+from conformance.report.shape import GenerationSummary, PropertySummary
 
 Judge = Callable[[Any, Exchange], "list[Violation] | None"]  # None: the exchange says nothing
 
@@ -145,23 +146,20 @@ class PropertyResult:
     finding: Finding | None = None
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
-        found = {}
-        if self.finding is not None:
-            found = {
-                "minimal": self.finding.minimal,
-                "request": curl_command(self.finding.exchange),
-                "response": response_excerpt(self.finding.exchange),
-            }
-        return {
+    def summary(self) -> PropertySummary:
+        summary: PropertySummary = {
             "property": self.name,
             "examples": self.examples,
             "answered": self.answered,
             "judged": self.judged,
             "failed": self.finding is not None,
-            **found,
-            "notes": self.notes,
         }
+        if self.finding is not None:
+            summary["minimal"] = self.finding.minimal
+            summary["request"] = curl_command(self.finding.exchange)
+            summary["response"] = response_excerpt(self.finding.exchange)
+        summary["notes"] = self.notes
+        return summary
 
 
 class _BudgetSpent(BaseException):
@@ -199,13 +197,6 @@ class _Plan:
 def _waits(prop: Property, body: Any, gate: Future[bool] | None) -> bool:
     """Whether this body is sent only once ``gate`` opens."""
     return gate is not None and prop.held is not None and prop.held(body)
-
-
-def _decided(value: bool) -> Future[bool]:
-    """A gate already open (True) or closed (False)."""
-    future: Future[bool] = Future()
-    future.set_result(value)
-    return future
 
 
 class Generation:
@@ -388,7 +379,7 @@ class Generation:
         """The exchange of this example's body: sent once per run whichever property drew it,
         behind ``gate`` if the property holds it (None: the budget did not allow it)."""
         body = prop.body_of(value)
-        key = _key(body)
+        key = body_key(body)
         if key not in self._exchanges:
             if not self.budget.take():
                 return None
@@ -400,7 +391,7 @@ class Generation:
             self._exchanges[key] = future
         return self._exchanges[key]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> GenerationSummary:
         """What the JSON report and the terminal show about the generated half of the run."""
         options = self.options
         return {
@@ -421,7 +412,8 @@ def _read_only(database: ExampleDatabase | None) -> ExampleDatabase | None:
     return ReadOnlyDatabase(database) if database is not None else None
 
 
-def _key(body: Any) -> str:
+def body_key(body: Any) -> str:
+    """One key per request body, whichever property drew it."""
     return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
 
@@ -433,209 +425,3 @@ def _first_falsified(error: BaseException) -> _Falsified | None:
         if found is not None:
             return found
     return None
-
-
-# ------------------------------------------------------------------------- reproduction
-
-
-def curl_command(exchange: Exchange) -> str:
-    """The request as a ready-to-run command: the key is ``$API_KEY``, the body exact bytes."""
-    spec = exchange.request
-    return report_curl.curl_command(
-        exchange.url,
-        spec.method,
-        exchange.request_headers,
-        spec.encoded_body(),
-        stream=spec.wants_stream,
-    )
-
-
-def printable(text: str, keep_newlines: bool = False) -> str:
-    """Text safe for a terminal and a report: control, format (bidi), separator and unassigned
-    characters escaped (spaces and, if asked, newlines kept), the rest as is."""
-    kept = " \n" if keep_newlines else " "
-    return "".join(
-        char
-        if char in kept or unicodedata.category(char)[0] not in "CZ"
-        else char.encode("unicode_escape").decode("ascii")
-        for char in text
-    )
-
-
-def response_excerpt(exchange: Exchange, limit: int = 400) -> str:
-    if exchange.status is None:
-        return f"no response: {exchange.error}"
-    head = f"HTTP {exchange.status}, Content-Type {exchange.content_type or '(none)'}"
-    body = exchange.body.decode("utf-8", errors="replace")
-    if len(body) > limit:
-        body = body[:limit] + f"... [{len(body) - limit} more characters]"
-    return f"{head}\n{printable(body, keep_newlines=True)}" if body else head
-
-
-def reproduced(finding: Finding) -> list[Violation]:
-    """The finding's violations, the first carrying the request to rerun and what came back."""
-    state = "this minimal request" if finding.minimal else "this failing request (not shrunk)"
-    reproduction = (
-        f"{state}:\n{curl_command(finding.exchange)}\n"
-        f"Response:\n{response_excerpt(finding.exchange)}"
-    )
-    rule = getattr(finding.example, "rule", None)  # a request one rule away names its rule
-    return [
-        Violation(
-            message=printable(violation.message) + (f" (it breaks {rule})" if rule else ""),
-            expected=printable(violation.expected),
-            actual=printable(violation.actual),
-            exchange=violation.exchange,
-            event_index=violation.event_index,
-            reproduction=reproduction if number == 0 else "",
-        )
-        for number, violation in enumerate(finding.violations)
-    ]
-
-
-# ----------------------------------------------------------------------------- properties
-# What the suite's GEN tests run; the self-tests call them the same way.
-
-
-def _hints(generation: Generation, model: str) -> RequestHints:
-    options = generation.options
-    return RequestHints((model,), options.max_tokens, options.max_prompt_tokens)
-
-
-def _is_stream(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("stream") is True
-
-
-def _invalid_body(bad: Any) -> Any:
-    return bad.body
-
-
-def served_property(generation: Generation, model: str) -> Property:
-    hints = _hints(generation, model)
-    return Property(
-        f"GEN-001 {model}",
-        strategies.valid_requests(hints),
-        strategies.valid_edges(hints),
-        generation.options.profile.valid_examples,
-        # A stream that never ends costs a whole deadline per request: streamed examples wait
-        # until the fixed probes show that streams end (streams_end).
-        held=_is_stream,
-    )
-
-
-def nulls_property(generation: Generation, model: str) -> Property:
-    hints = _hints(generation, model)
-    return Property(
-        f"GEN-005 {model}",
-        strategies.null_requests(hints),
-        strategies.null_edges(hints),
-        max(1, generation.options.profile.valid_examples // 4),
-        held=_is_stream,
-    )
-
-
-def refused_property(generation: Generation, model: str, convention: bool) -> Property:
-    hints = _hints(generation, model)
-    examples = generation.options.profile.invalid_examples
-    return Property(
-        f"{'GEN-003' if convention else 'GEN-002'} {model}",
-        strategies.invalid_requests(hints, convention=convention),
-        strategies.invalid_edges(hints, convention=convention),
-        max(1, examples // 4) if convention else examples,
-        body_of=_invalid_body,
-    )
-
-
-def error_body_property(generation: Generation, model: str) -> Property:
-    hints = _hints(generation, model)
-    return Property(
-        f"GEN-004 {model}",
-        strategies.invalid_requests(hints),
-        strategies.invalid_edges(hints),
-        max(1, generation.options.profile.invalid_examples // 4),
-        body_of=_invalid_body,
-    )
-
-
-PROPERTIES: dict[str, Callable[[Generation, str], Property]] = {
-    "GEN-001": served_property,
-    "GEN-002": lambda generation, model: refused_property(generation, model, convention=False),
-    "GEN-003": lambda generation, model: refused_property(generation, model, convention=True),
-    "GEN-004": error_body_property,
-    "GEN-005": nulls_property,
-}
-
-
-def streams_end(served_probes: Sequence[Exchange]) -> bool:
-    """Whether generated streamed requests are worth sending: STREAM-007 holds on the fixed
-    probes (a target whose streams never end would cost a whole deadline per request)."""
-    _, left_out = judges.holding(judges.must_checks(), served_probes)
-    return _streams_end(left_out)
-
-
-def _streams_end(left_out: Iterable[judges.RegisteredCheck]) -> bool:
-    return all(check.requirement != "STREAM-007" for check in left_out)
-
-
-def plan_ahead(
-    generation: Generation, requirement: str, model: str, gate: Callable[[], Future[bool]]
-) -> None:
-    """Draw and send one GEN requirement's examples now; its test judges them later. ``gate``
-    makes the future of ``streams_end`` over the fixed probes, for a property that holds some
-    examples back (its held examples go out with ``Generation.send_held``)."""
-    prop = PROPERTIES[requirement](generation, model)
-    generation.plan_ahead(prop, gate() if prop.held is not None else None)
-
-
-def served(
-    generation: Generation, model: str, baseline: Sequence[Exchange], nulls: bool = False
-) -> PropertyResult:
-    """GEN-001 over the schema's edges and random valid requests (GEN-005: the same with
-    explicit nulls); ``baseline`` holds the fixed probes' served exchanges (checks failing there
-    are left out). A refusal for context length is legal and judges nothing: it is counted."""
-    checks, left_out = judges.holding(judges.must_checks(), baseline)
-    too_long: dict[str, Exchange] = {}
-
-    def judge(body: Any, exchange: Exchange) -> list[Violation] | None:
-        if judges.refused_for_context_length(exchange):
-            too_long[_key(body)] = exchange
-            return None
-        return judges.judge(checks, exchange)
-
-    build = nulls_property if nulls else served_property
-    gate = _decided(_streams_end(left_out))
-    result = generation.check(build(generation, model), judge=judge, gate=gate)
-    result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
-    if too_long:
-        first = next(iter(too_long.values()))
-        result.notes.append(
-            f"{len(too_long)} requests refused for context length, legal and not judged "
-            f"(e.g. status {first.status}: {printable(judges.error_message(first), False)[:120]}); "
-            "lower --chat-gen-max-prompt-tokens for this model"
-        )
-    return result
-
-
-def refused(
-    generation: Generation, model: str, baseline: Sequence[Exchange], convention: bool
-) -> PropertyResult:
-    """GEN-002 (documented rules) or GEN-003 (conventions); ``baseline`` holds the fixed invalid
-    probes' exchanges (a rule whose probe was accepted is REQ's to report)."""
-    known = judges.refused_rules(baseline)
-    return generation.check(
-        refused_property(generation, model, convention),
-        judge=lambda bad, exchange: judges.judge_refusal(exchange, known),
-    )
-
-
-def error_bodies(
-    generation: Generation, model: str, refusals: Sequence[Exchange]
-) -> PropertyResult:
-    """GEN-004 over every rule; ``refusals`` are the fixed probes' refusals."""
-    checks, left_out = judges.holding(judges.error_body_checks(), refusals)
-    result = generation.check(
-        error_body_property(generation, model),
-        judge=lambda bad, exchange: judges.judge_error_body(checks, exchange),
-    )
-    result.notes += [f"left out, already failing on the fixed probes: {c.name}" for c in left_out]
-    return result

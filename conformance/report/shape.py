@@ -1,0 +1,225 @@
+"""The JSON report's shape, written out once: what ``json_report`` writes and every reader reads.
+
+The report is the record later tools read (``merge``, ``compare``, the HTML, the terminal
+summary), and other people's tools too, so its shape is a contract: these types say it. A field
+a report may lack is ``NotRequired``; readers still use ``.get`` for those, since a report may
+come from an older release (``json_report.REPORT_FORMAT`` says when a field changes meaning).
+
+    Report
+      tool, target, summary, baseline (BaselineSummary)
+      profile, seed, config_file, generation (GenerationSummary), preflight   (a run's own)
+      merged_catalog_versions, runs (ShardSummary)                             (a merged report's)
+      requirements: RequirementEntry
+        tests: TestEntry
+          evidence: Evidence
+            violations: ViolationRecord
+            exchanges: ExchangeRecord
+              stream: StreamRecord
+                events: EventRecord
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+Status = Literal["passed", "failed", "skipped"]
+BaselineStatus = Literal["failing", "passing", "not run"]
+
+
+class Tool(TypedDict):
+    name: str
+    version: str
+
+
+class Target(TypedDict):
+    """Where the run went: the configured name, the URL with credentials redacted."""
+
+    name: str | None
+    base_url: str | None
+    embedded: bool
+    models: list[str]
+
+
+class Summary(TypedDict):
+    passed: int
+    failed: int
+    skipped: int
+    not_run: int  # left out (--only, a shard)
+    must_failed: int
+    should_failed: int
+    known_failed: int
+
+
+class BaselineEntry(TypedDict):
+    requirement: str
+    model: str | None
+    reason: str
+    status: BaselineStatus
+
+
+class BaselineSummary(TypedDict):
+    source: str
+    entries: list[BaselineEntry]
+
+
+# ------------------------------------------------------------------------------ the evidence
+
+
+class ViolationRecord(TypedDict):
+    message: str
+    expected: str
+    actual: str
+    exchange: str
+    event_index: int | None
+
+
+class EventRecord(TypedDict):
+    """One shown event of a transcript, or a run of left-out events (``left_out`` alone)."""
+
+    index: NotRequired[int]
+    at: NotRequired[float]
+    raw: NotRequired[str]
+    marked: NotRequired[bool]
+    left_out: NotRequired[bool]
+
+
+class StreamRecord(TypedDict):
+    event_count: int
+    events: list[EventRecord]
+    marked: list[int]
+    discarded_tail: str
+    comments: int
+    invalid_utf8: bool
+    line_endings: list[str]
+
+
+class ExchangeRecord(TypedDict):
+    """One exchange as a failure's evidence; ``body`` or ``stream`` holds the response."""
+
+    name: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    curl: str
+    status: int | None
+    headers: dict[str, str]
+    error: str | None
+    elapsed_seconds: float
+    attempts: int
+    body_bytes: int
+    body: str | None
+    body_utf8: bool
+    stream: StreamRecord | None
+
+
+class Evidence(TypedDict):
+    violations: list[ViolationRecord]
+    exchanges: list[ExchangeRecord]
+
+
+# ---------------------------------------------------------------------------- requirements
+
+
+class TestEntry(TypedDict):
+    nodeid: str
+    model: str | None
+    outcome: Status
+    target: NotRequired[str]  # in a merged report, the run it came from
+    messages: NotRequired[list[str]]
+    known: NotRequired[str]  # the baseline's reason, when it knew the failure
+    evidence: NotRequired[Evidence]
+
+
+class RequirementEntry(TypedDict):
+    id: str
+    area: str
+    level: str
+    title: str
+    statement: str
+    aliases: list[str]
+    status: Status
+    known: bool
+    messages: list[str]
+    models: dict[str, str]  # model -> status
+    tests: list[TestEntry]
+
+
+# ------------------------------------------------------------------------ the generated half
+
+
+class PropertySummary(TypedDict):
+    """One GEN property; a failing one shows its (minimal) request and the response it got."""
+
+    property: str
+    examples: int  # drawn
+    answered: int
+    judged: int
+    failed: bool
+    minimal: NotRequired[bool]
+    request: NotRequired[str]  # a curl command
+    response: NotRequired[str]  # status, Content-Type and the body's start
+    notes: list[str]
+
+
+class GenerationSummary(TypedDict):
+    profile: str
+    seed: int
+    max_requests: int
+    requests_sent: int
+    budget_reached: bool
+    max_tokens: int | None
+    example_database: str | None
+    properties: list[PropertySummary]
+
+
+class PreflightSummary(TypedDict):
+    outcome: str
+    message: str
+
+
+class ShardSummary(TypedDict):
+    """What a merged report keeps of each run it merged."""
+
+    label: str
+    target: Target
+    models: list[str]
+    tool: NotRequired[Tool]
+    catalog_version: NotRequired[str]
+    strict: NotRequired[bool]
+    started_at: NotRequired[str]
+    duration_seconds: NotRequired[float]
+    profile: NotRequired[str]
+    seed: NotRequired[int]
+    requests_sent: int
+    baseline: str | None
+
+
+class RunFields(TypedDict, total=False):
+    """What describes one run (or, merged, where it came from), beside the verdicts."""
+
+    profile: str
+    seed: int
+    config_file: str | None
+    generation: GenerationSummary
+    preflight: PreflightSummary
+    merged_catalog_versions: list[str]
+    runs: list[ShardSummary]
+
+
+class Report(RunFields):
+    report_format: int
+    tool: Tool
+    catalog_version: str
+    target: Target
+    strict: bool
+    conformant: bool
+    gate_passed: bool
+    started_at: str
+    duration_seconds: float
+    requests_sent: int
+    complete: bool  # False: the target throttled us; no conformance verdict
+    throttled: list[str]
+    summary: Summary
+    baseline: BaselineSummary | None
+    requirements: list[RequirementEntry]
