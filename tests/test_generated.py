@@ -198,3 +198,23 @@ def test_streams_that_never_end_hold_back_generated_streams(tmp_path):
     assert any("STREAM-007" in note for note in served_property["notes"])
     assert report["generation"]["requests_sent"] == len(generated)
     assert time.monotonic() - started < 60
+
+
+def test_refusals_for_context_length_are_counted_never_failed():
+    """A model with a small context (variation small-context) refuses long prompts with 400
+    context_length_exceeded: legal, so GEN-001 holds and says how many it left unjudged."""
+    counted = []
+    with running_server(ServerConfig(api_key=KEY, variations=("small-context",))) as server:
+        runner = ExchangeRunner(Target(server.base_url, KEY))
+        try:
+            fixed = [runner.run(n, PROBES[n].build(MODEL)) for n in ("completion", "stream")]
+            for seed in range(1, 6):
+                profile = PROFILES[DEFAULT_PROFILE]
+                options = GenerationSettings(profile, seed, 1000, 16, None, None)
+                generation = Generation(runner, options, f"small-context {seed}")
+                result = served(generation, MODEL, fixed)
+                assert result.finding is None, result.finding
+                counted += [note for note in result.notes if "context length" in note]
+        finally:
+            runner.close()
+    assert counted, "no generated prompt was long enough in 5 seeds"

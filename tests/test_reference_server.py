@@ -590,6 +590,7 @@ def test_variation_all_combines_everything_that_combines() -> None:
 GENERIC_VARIATIONS = {
     "sse-comments", "crlf", "cr", "split-writes", "no-space", "extra-fields", "plain-ids",
     "two-choices", "slow", "jitter", "usage-null-chunks", "echo-key", "rate-limited", "all",
+    "small-context",
 }  # fmt: skip
 PROVIDER_VARIATIONS = sorted(set(VARIATIONS) - GENERIC_VARIATIONS)
 SOURCE = re.compile(r"https://\S+|\b[\w.-]+/[\w.-]+:[\w./-]+")

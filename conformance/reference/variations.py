@@ -1144,6 +1144,33 @@ class MistralFormat(Behaviour):
         return chunk
 
 
+SMALL_CONTEXT_BYTES = 600
+
+
+@variation(
+    "small-context",
+    f"A model with a small context: a request whose messages hold more than "
+    f"{SMALL_CONTEXT_BYTES} UTF-8 bytes is refused with 400 `context_length_exceeded`, as "
+    "OpenAI refuses a prompt beyond the model's context. Source: OpenAI's error code "
+    "context_length_exceeded (platform.openai.com/docs/guides/error-codes).",
+)
+class SmallContext(Behaviour):
+    """Refusing a prompt that does not fit is legal: generated requests longer than this must
+    be counted as refused for context length, never failed (GEN-001, GEN-005)."""
+
+    def validate(self, payload: object) -> ChatRequest | Invalid:
+        result = super().validate(payload)
+        if isinstance(result, ChatRequest):
+            size = sum(len(m.content.encode("utf-8", "surrogatepass")) for m in result.messages)
+            if size > SMALL_CONTEXT_BYTES:
+                message = (
+                    f"This model's maximum context length is {SMALL_CONTEXT_BYTES} tokens. "
+                    f"However, your messages resulted in {size} tokens."
+                )
+                return Invalid(message, "messages", "context_length_exceeded")
+        return result
+
+
 # `cr` and `crlf` exclude each other; `rate-limited` needs a retrying client, not a plain request.
 _COMBINABLE = tuple(name for name in VARIATIONS if name not in ("cr", "rate-limited"))
 VARIATIONS["all"] = Variation("all", f"All of: {', '.join(_COMBINABLE)}.", includes=_COMBINABLE)
