@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 import threading
 import time
@@ -144,24 +145,25 @@ async def perform(
     """
     limits = target.limits
     attempt = 0
-    resent = False
+    resent_after: str | None = None
     while True:
         attempt += 1
         exchange = await _attempt(client, target, name, spec, attempt)
-        if _closed_before_answering(exchange) and not resent:
-            resent = True  # once: a kept-alive connection the server closed as we reused it
+        if _closed_before_answering(exchange) and resent_after is None:
+            resent_after = exchange.error or exchange.error_type  # once, and it is kept
             continue
         if exchange.status not in RETRY_STATUSES or attempt > limits.retries:
-            return exchange
+            return dataclasses.replace(exchange, resent_after=resent_after)
         retry_after = exchange.headers.get("retry-after")
         await asyncio.sleep(retry_delay(retry_after, attempt, limits.max_retry_wait))
 
 
-# The connection ended before any byte of an answer: what a reused keep-alive connection gives
-# when the server closed it while the request was on its way (uvicorn closes idle connections
-# after 5 s). The server never read the request, so sending it again on a new connection is
-# safe; HTTP clients do so once (RFC 9112 section 9.3.1). A server that closes every connection
-# unanswered is seen twice and judged on the second.
+# The connection ended before any byte of an answer. Mostly a kept-alive connection the server
+# closed while the request was on its way (uvicorn closes idle connections after 5 s): the
+# server never read it, and HTTP clients send it again once on a new connection (RFC 9112
+# section 9.3.1). It can also be a server that read the request and died: sent again, it costs
+# one more request, and the first failure stays on the record (``resent_after``) and in the
+# request log. A server that closes every connection unanswered is judged on the second try.
 CLOSED_BEFORE_ANSWER = frozenset({"RemoteProtocolError", "ReadError", "WriteError"})
 
 

@@ -65,6 +65,16 @@ def _write_seconds(value: float) -> str:
     return f"{Decimal(repr(float(value))):f}"
 
 
+SMALLEST_PROMPT_BOUND = 64  # tokens: room for the simplest requests and a few messages
+
+
+def _prompt_bound(raw: Any) -> int:
+    value = _integer(raw)
+    if value != 0 and value < SMALLEST_PROMPT_BOUND:
+        raise ValueError(f"must be 0 (no bound) or at least {SMALLEST_PROMPT_BOUND}, got {raw}")
+    return value
+
+
 def _profile_names() -> list[str]:
     from conformance.profiles import PROFILES
 
@@ -93,6 +103,7 @@ NON_NEGATIVE_DURATION = Kind(read=_bounded(_seconds, " seconds", inclusive=True)
 SWITCH = Kind(read=bool, toml=(bool,), switch="store_true")
 TOGGLE = Kind(read=bool, toml=(bool,), switch="toggle")
 PROFILE = Kind(read=_profile, choices=_profile_names)
+PROMPT_BOUND = Kind(read=_prompt_bound, toml=(int,))
 
 
 @dataclass(frozen=True)
@@ -357,7 +368,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "gen_max_prompt_tokens",
         "generated prompts hold at most this many tokens, counted as UTF-8 bytes; 0: no bound",
-        INTEGER,
+        PROMPT_BOUND,
         default=1024,
         pytest="--chat-gen-max-prompt-tokens",
         env=f"{ENV}GEN_MAX_PROMPT_TOKENS",

@@ -114,6 +114,7 @@ class Exchange:
     error_type: str | None = None  # what ended it: ConnectError, ReadTimeout, deadline, bound
     deadline_hit: bool = False
     attempts: int = 1
+    resent_after: str | None = None  # sent again once: the first try's connection closed unanswered
     started_at: float = 0.0  # wall clock (time.time) when the request was sent
     elapsed: float = 0.0
 

@@ -684,7 +684,7 @@ def nullable_parameters(hints: RequestHints) -> tuple[str, ...]:
     ``max_tokens`` is left out while the run bounds it: unset, it would cost an unbounded reply
     (and some OpenAI models refuse ``max_tokens: null``)."""
     root = schemas.load_schema(schemas.REQUEST)
-    simplest = valid_edges(hints)[0]
+    simplest = _simplest_request(hints)
     required = set(request_strategies(hints).narrowing.get("", {}).get("required", ()))
     required |= set(root.get("required", ()))
     return tuple(
@@ -692,6 +692,11 @@ def nullable_parameters(hints: RequestHints) -> tuple[str, ...]:
         for name in root["properties"]
         if name not in required and schemas.openai_accepts({**simplest, name: None})
     )
+
+
+def _simplest_request(hints: RequestHints) -> dict[str, Any]:
+    """The schema's simplest valid request (one empty system message), whatever the bounds."""
+    return request_strategies(hints).edges()[0]
 
 
 def _with_nulls(body: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
@@ -706,7 +711,7 @@ def null_variants(hints: RequestHints) -> tuple[dict[str, Any], ...]:
     """An ordinary request with each non-empty set of nullable parameters null, plain and
     streamed, the single nulls first. Only the nulls vary: GEN-005 is about null, and any other
     difference would report another requirement's bug under it (GEN-001 covers the rest)."""
-    base = {**valid_edges(hints)[0], "messages": list(NULLS_BASE_MESSAGES)}
+    base = {**_simplest_request(hints), "messages": list(NULLS_BASE_MESSAGES)}
     names = nullable_parameters(hints)
     subsets = [
         [name for bit, name in enumerate(names) if mask >> bit & 1]

@@ -166,6 +166,7 @@ def test_a_connection_closed_before_any_answer_is_sent_again_once():
     with raw_server(first_closes) as url:
         exchange, _ = run_once(url, Limits(read_timeout=2, deadline=5), plain)
     assert exchange.status == 200 and exchange.attempts == 2 and len(seen) == 2
+    assert exchange.resent_after  # the first failure is kept on the record
 
 
 def test_a_server_that_never_answers_is_sent_the_request_twice_at_most():

@@ -159,3 +159,6 @@ def test_other_refusals_are_not_taken_for_context_length():
     tiny = {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}
     fake = _refusal(400, {"code": "context_length_exceeded"}, body=tiny)
     assert not refused_for_context_length(fake)  # no model's context is that small
+    short = {"model": "m", "messages": [{"role": "user", "content": "x" * 300}], "max_tokens": 16}
+    fits = _refusal(400, {"code": "context_length_exceeded"}, body=short)
+    assert not refused_for_context_length(fits)  # 300 bytes + 16 fit any context of 512

@@ -3,6 +3,8 @@ how much a long cut left out, and never makes a text longer."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,3 +41,15 @@ def test_a_cut_never_makes_a_text_longer(text, limit, tail, prose):
     cut = shortened(text, limit, tail=min(tail, limit), prose=prose)
     assert len(cut) <= len(text)
     assert cut == text or len(cut) < len(text)
+
+
+def test_a_lone_surrogate_from_a_response_can_be_written_as_utf8(tmp_path):
+    """A server may send "\\ud800" (legal JSON, not Unicode); no report may crash on it."""
+    from conformance.report.json_report import write_report
+    from conformance.report.text import shortened
+
+    shown = shortened("alpha \ud800 bravo", 200)
+    shown.encode("utf-8")
+    assert "\\ud800" in shown
+    path = write_report({"reason": "alpha \ud800"}, tmp_path / "report.json")  # type: ignore[arg-type]
+    assert json.loads(path.read_text("utf-8")) == {"reason": "alpha \ud800"}

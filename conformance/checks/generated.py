@@ -195,7 +195,10 @@ CONTEXT_LENGTH_WORDS = re.compile(
     r"context (length|window|size)|prompt is too long|input token count|too many (input )?tokens",
     re.IGNORECASE,
 )
-SMALLEST_PROMPT_TOO_LONG = 32  # tokens: no model's context is smaller; below it, a bug
+# No model served here has a context below this many tokens (llama.cpp's old default, 512): a
+# request whose prompt (at most a token per UTF-8 byte, plus the template) and max_tokens fit in
+# it cannot be too long for the context, so such a refusal is not excused.
+SMALLEST_CONTEXT_TOKENS = 512
 
 
 def error_message(exchange: Exchange) -> str:
@@ -214,7 +217,10 @@ def refused_for_context_length(exchange: Exchange) -> bool:
     """A 400, 413 or 422 that says the prompt does not fit the model's context."""
     if exchange.status not in (400, 413, 422):
         return False
-    if prompt_tokens_bound(exchange.request.body) < SMALLEST_PROMPT_TOO_LONG:
+    body = exchange.request.body
+    max_tokens = body.get("max_tokens") if isinstance(body, dict) else None
+    reply = max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else 0
+    if prompt_tokens_bound(body) + reply < SMALLEST_CONTEXT_TOKENS:
         return False
     try:
         document = exchange.json()

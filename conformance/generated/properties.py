@@ -105,7 +105,10 @@ def plan_ahead(
     """Draw and send one GEN requirement's examples now; its test judges them later. ``gate``
     makes the future of ``streams_end`` over the fixed probes, for a property that holds some
     examples back (its held examples go out with ``Generation.send_held``)."""
-    prop = property_for(requirement, generation, model)
+    try:
+        prop = property_for(requirement, generation, model)
+    except Exception:  # the property's own test builds it again and reports the error there
+        return
     generation.plan_ahead(prop, gate() if prop.held is not None else None)
 
 

@@ -111,7 +111,10 @@ def test_entry(test: TestOutcome) -> TestEntry:
 def write_report(report: Report, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # A lone surrogate (a server may send "\ud800", legal JSON, not Unicode) cannot be UTF-8:
+    # written as its JSON escape, the report stays valid JSON and reads back the same.
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")
     return path
 
 

@@ -38,6 +38,8 @@ def entry(number: int, exchange: Exchange) -> dict[str, Any]:
         response_bytes=len(exchange.body),
         error=exchange.error,
     )
+    if exchange.resent_after:  # the first try's connection closed unanswered: sent again once
+        record["resent_after"] = exchange.resent_after
     return record
 
 

@@ -26,6 +26,16 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     )
 
 
+def unicode_safe(text: str) -> str:
+    """Lone surrogates (a server may send "\\ud800": legal JSON, not Unicode) as their escape,
+    so that text from a response can be written as UTF-8 in every report."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def shortened(text: str, limit: int, *, tail: int = 0, prose: bool = False) -> str:
     """``text`` with at most ``limit`` of its characters: all of it when it fits, else its start,
     an ellipsis and, when ``tail`` is given, its last ``tail`` characters, with a line between
@@ -35,6 +45,7 @@ def shortened(text: str, limit: int, *, tail: int = 0, prose: bool = False) -> s
     event) is cut exactly where the limit falls. A cut that would not make the text shorter is
     not made.
     """
+    text = unicode_safe(text)
     limit = max(limit, 0)
     if len(text) <= limit:
         return text
