@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+
+from tests.cli_runs import CliRun
+from tests.cli_runs import run_cli as _run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +22,10 @@ def _keep_the_environment() -> Iterator[None]:
     for name in [k for k in os.environ if k.startswith("CHAT_CONFORMANCE_")]:
         del os.environ[name]
     os.environ.update(saved)
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., CliRun]:
+    """``run_cli("run", "--only", "SSE-002")``: the CLI in a subprocess, in ``tmp_path`` (see
+    ``tests/cli_runs.py`` for ``env``, ``reports_dir`` and ``timeout``)."""
+    return functools.partial(_run_cli, cwd=tmp_path)

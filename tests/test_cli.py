@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
@@ -20,15 +19,12 @@ def _free_port() -> int:
         return listener.getsockname()[1]
 
 
-def test_default_run_is_conformant_and_writes_every_report(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    completed = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run"], capture_output=True, text=True
-    )
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr
+def test_default_run_is_conformant_and_writes_every_report(tmp_path, run_cli):
+    completed = run_cli("run", timeout=None)
+    assert completed.exit_code == 0, completed.stdout[-2000:] + completed.stderr
     for name in ("report.html", "report.json", "junit.xml"):
         assert (tmp_path / "reports" / name).stat().st_size > 0
-    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    report = completed.report
     assert report["conformant"] is True
     assert {r["status"] for r in report["requirements"]} == {"passed"}
     assert {"id", "level", "status", "messages"} <= set(report["requirements"][0])
@@ -96,13 +92,9 @@ def test_wrong_path_is_reported_as_no_endpoint(capsys, tmp_path, monkeypatch):
     assert "no chat-completions endpoint" in capsys.readouterr().err
 
 
-def test_help_is_fast_to_import():
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "conformance.cli", "--help"],
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0
+def test_help_is_fast_to_import(run_cli):
+    completed = run_cli("--help", env=os.environ | {"PYTHONIMPORTTIME": "1"}, timeout=None)
+    assert completed.exit_code == 0
     heavy = ("httpx", "pytest", "jsonschema", "uvicorn", "hypothesis")
     imported = {line.split("|")[-1].strip().split(".")[0] for line in completed.stderr.splitlines()}
     assert not imported & set(heavy)

@@ -3,57 +3,43 @@ reports say which file and target a run used, and durations read as on the comma
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from conformance.config_file import ConfigError, load_config
-
-CLI = [sys.executable, "-m", "conformance.cli"]
-
-
-def _run(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_CONFORMANCE_")}
-    return subprocess.run(
-        [*CLI, "run", *arguments], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+from tests.cli_runs import clean_environment
 
 
-def test_a_pyproject_toml_that_is_not_toml_stops_the_run(tmp_path):
+def test_a_pyproject_toml_that_is_not_toml_stops_the_run(tmp_path, run_cli):
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.chat-conformance]\ndefault-target = "staging\n'
     )
-    completed = _run([], tmp_path)
+    completed = run_cli("run", env=clean_environment())
     lines = completed.stderr.strip().splitlines()
-    assert completed.returncode == 2, completed.stdout[-2000:]
+    assert completed.exit_code == 2, completed.stdout[-2000:]
     assert len(lines) == 1 and "pyproject.toml is not valid TOML" in lines[0]
     assert "line 5" in lines[0] and str(tmp_path) in lines[0]
     assert not (tmp_path / "reports").exists()  # nothing ran
 
 
-def test_a_pyproject_toml_without_our_table_is_no_config(tmp_path):
+def test_a_pyproject_toml_without_our_table_is_no_config(tmp_path, run_cli):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    completed = _run(["--only", "SSE-002"], tmp_path)
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr
+    completed = run_cli("run", "--only", "SSE-002", env=clean_environment())
+    assert completed.exit_code == 0, completed.stdout[-2000:] + completed.stderr
     assert "no config file" in completed.stdout
-    assert json.loads((tmp_path / "reports" / "report.json").read_text())["config_file"] is None
+    assert completed.report["config_file"] is None
 
 
-def test_the_reports_name_the_config_file_and_target(tmp_path):
+def test_the_reports_name_the_config_file_and_target(tmp_path, run_cli):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.chat-conformance]\ndefault-target = "local"\ntimeout = "90s"\n'
         '[tool.chat-conformance.targets.local]\nread-timeout = "1500ms"\nstrict = true\n'
     )
-    completed = _run(["--only", "SSE-002"], tmp_path)
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr
+    completed = run_cli("run", "--only", "SSE-002", env=clean_environment())
+    assert completed.exit_code == 0, completed.stdout[-2000:] + completed.stderr
     path = str(tmp_path / "pyproject.toml")
     header = next(line for line in completed.stdout.splitlines() if "tests, model(s)" in line)
     assert "against local (the embedded reference server)" in header and f"config {path}" in header
-    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    report = completed.report
     assert report["config_file"] == path and report["target"]["name"] == "local"
 
 

@@ -4,14 +4,13 @@ same order and report the same verdicts, test by test."""
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
 from conformance.report import request_log
+from tests.cli_runs import run_cli
 
 pytestmark = pytest.mark.slow  # two full CLI runs compared
 
@@ -19,8 +18,9 @@ pytestmark = pytest.mark.slow  # two full CLI runs compared
 def _run(directory: Path) -> dict:
     arguments = ["run", "--reference-variation", "jitter", "--seed", "7", "--profile", "quick"]
     arguments += ["--concurrency", "6", "--reports-dir", str(directory)]
-    assert main([*arguments, "--request-log", str(directory / "log.jsonl")]) == 0
-    report = json.loads((directory / "report.json").read_text())
+    run = run_cli(*arguments, "--request-log", str(directory / "log.jsonl"), cwd=directory.parent)
+    assert run.exit_code == 0, run.output
+    report = run.report
     cases = ElementTree.parse(directory / "junit.xml").getroot().iter("testcase")
     completion_order = sorted(
         request_log.read(directory / "log.jsonl"), key=lambda r: r["started_at"] + r["elapsed"]

@@ -8,12 +8,8 @@ Each run is a real subprocess of the CLI, as a user would run it; they run in pa
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +18,7 @@ import pytest
 from conformance.catalog import AREAS, load_catalog
 from conformance.reference.faults import FAULTS
 from conformance.reference.variations import VARIATIONS
+from tests.cli_runs import CliRun, run_cli
 
 pytestmark = pytest.mark.slow  # about 90 CLI runs, one per fault and variation
 
@@ -30,34 +27,12 @@ CATALOG = load_catalog()
 BOUNDS = ["--timeout", "6", "--read-timeout", "2"]
 
 
-@dataclass(frozen=True)
-class RunResult:
-    exit_code: int
-    failed: frozenset[str]
-    skipped: frozenset[str]
-    report: dict
-    output: str
-
-
-def run_suite(tmp: Path, label: str, *options: str) -> RunResult:
-    out = tmp / label
-    command = [
-        sys.executable, "-m", "conformance.cli", "run", "--reports-dir", str(out),
-        *BOUNDS, *options, "--", "-q", "--no-header", "-p", "no:randomly",
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, cwd=tmp, env=os.environ.copy()
-    )
-    report_path = out / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    requirements = report.get("requirements", [])
-    return RunResult(
-        exit_code=completed.returncode,
-        failed=frozenset(r["id"] for r in requirements if r["status"] == "failed"),
-        skipped=frozenset(r["id"] for r in requirements if r["status"] == "skipped"),
-        report=report,
-        output=completed.stdout[-3000:] + completed.stderr[-2000:],
-    )
+def run_suite(tmp: Path, label: str, *options: str) -> CliRun:
+    return run_cli(
+        "run", "--reports-dir", str(tmp / label), *BOUNDS, *options,
+        "--", "-q", "--no-header", "-p", "no:randomly",
+        cwd=tmp,
+    )  # fmt: skip
 
 
 QUICK = ("--profile", "quick")
@@ -73,7 +48,7 @@ def fault_options(name: str) -> tuple[str, ...]:
 
 
 @cache
-def all_runs(tmp: Path) -> dict[str, RunResult]:
+def all_runs(tmp: Path) -> dict[str, CliRun]:
     jobs = {f"fault:{name}": fault_options(name) for name in FAULTS}
     for name in VARIATIONS:  # legal variations must hold for generated requests too
         jobs[f"variation:{name}"] = ("--reference-variation", name, "--strict", *QUICK)
@@ -88,7 +63,7 @@ def all_runs(tmp: Path) -> dict[str, RunResult]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     return all_runs(tmp_path_factory.mktemp("matrix"))
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -155,49 +153,39 @@ def test_the_example_database_replays_a_failure_first(tmp_path):
     assert result.finding is not None and _two_messages_first_astral(_body(result))
 
 
-def test_a_run_leaves_no_hypothesis_directory_behind(tmp_path):
+def test_a_run_leaves_no_hypothesis_directory_behind(tmp_path, run_cli):
     home = tmp_path / "home"
     environment = {**os.environ, "CHAT_CONFORMANCE_HYPOTHESIS_DIR": str(home)}
     environment.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
-    command = [sys.executable, "-m", "conformance.cli", "run", "--only", "GEN", "--seed", "42"]
-    completed = subprocess.run(
-        [*command, "--profile", "quick", "--", "-q"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    arguments = ["run", "--only", "GEN", "--seed", "42", "--profile", "quick", "--", "-q"]
+    completed = run_cli(*arguments, env=environment)
+    assert completed.exit_code == 0, completed.output
     assert not (tmp_path / ".hypothesis").exists()
     assert home.is_dir()
-    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    report = completed.report
     assert report["seed"] == 42 and report["generation"]["seed"] == 42
     assert report["generation"]["profile"] == "quick"
     assert "seed 42 (--seed 42 replays them)" in completed.stdout
 
 
-def test_streams_that_never_end_hold_back_generated_streams(tmp_path):
+def test_streams_that_never_end_hold_back_generated_streams(tmp_path, run_cli):
     """Generated requests are sent when the run starts, but streamed ones wait for the fixed
     probes: if those streams never end, none is sent (each would cost a whole deadline)."""
     log = tmp_path / "requests.jsonl"
-    command = [sys.executable, "-m", "conformance.cli", "run", "--only", "GEN-001"]
-    command += ["--reference-fault", "stream-forever", "--timeout", "2", "--read-timeout", "1"]
-    command += ["--reports-dir", str(tmp_path), "--request-log", str(log), "--seed", "3"]
-    started = time.monotonic()
-    completed = subprocess.run(
-        [*command, "--profile", "quick", "--", "-q"], capture_output=True, text=True, timeout=120
-    )
-    assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-2000:]
+    arguments = ["run", "--only", "GEN-001"]
+    arguments += ["--reference-fault", "stream-forever", "--timeout", "2", "--read-timeout", "1"]
+    arguments += ["--reports-dir", str(tmp_path), "--request-log", str(log), "--seed", "3"]
+    completed = run_cli(*arguments, "--profile", "quick", "--", "-q")
+    assert completed.exit_code in (0, 1), completed.output
     records = [json.loads(line) for line in log.read_text().splitlines()]
     generated = [r for r in records if r["name"].startswith("generated")]
     assert generated and not any(r["stream"] for r in generated)
     assert any(r["stream"] for r in records if not r["name"].startswith("generated"))
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = completed.report
     (served_property,) = report["generation"]["properties"]
     assert any("STREAM-007" in note for note in served_property["notes"])
     assert report["generation"]["requests_sent"] == len(generated)
-    assert time.monotonic() - started < 60
+    assert completed.seconds < 60
 
 
 def test_refusals_for_context_length_are_counted_never_failed():

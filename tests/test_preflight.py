@@ -78,19 +78,6 @@ def _requests_in(log_path: Path) -> list[str]:
     return [line for line in log_path.read_text().splitlines() if '"POST ' in line]
 
 
-def _run(arguments: list[str], cwd: Path, **env: str | None) -> tuple[int, str, str, float]:
-    started = time.monotonic()
-    completed = subprocess.run(
-        [*CLI, "run", *arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=_environment(**env),
-        timeout=300,
-    )
-    return completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started
-
-
 # ----------------------------------------------------------------------------- the key
 
 
@@ -99,56 +86,66 @@ def _run(arguments: list[str], cwd: Path, **env: str | None) -> tuple[int, str, 
     [(None, "no key was given"), ("sk-not-the-right-key-0123", "refused the key")],
     ids=["missing-key", "wrong-key"],
 )
-def test_a_key_the_server_refuses_is_exit_2_in_one_line_after_one_request(key, expected, tmp_path):
+def test_a_key_the_server_refuses_is_exit_2_in_one_line_after_one_request(
+    key, expected, tmp_path, run_cli
+):
     with served(tmp_path) as (base_url, _, log_path):
         arguments = ["--base-url", base_url, "--model", "conformance-echo"]
         arguments += ["--request-log", str(tmp_path / "requests.jsonl")]
-        code, output, error, seconds = _run(arguments, tmp_path, **{KEY_ENV: key})
+        run = run_cli("run", *arguments, env=_environment(**{KEY_ENV: key}))
         time.sleep(0.2)  # the server's log line follows its answer
         requests = _requests_in(log_path)
-    lines = error.strip().splitlines()
-    assert code == 2, error
-    assert output.strip() == ""  # the CLI sends the preflight before pytest starts: one line
-    assert seconds < 5
+    lines = run.stderr.strip().splitlines()
+    assert run.exit_code == 2, run.stderr
+    assert run.stdout.strip() == ""  # the CLI sends the preflight before pytest starts: one line
+    assert run.seconds < 5
     assert len(requests) == 1 and " 401" in requests[0], requests
     assert len(lines) == 1 and expected in lines[0] and KEY_ENV in lines[0], lines
     logged = request_log.read(tmp_path / "requests.jsonl")  # the request log shows it too
     assert [(r["name"], r["status"]) for r in logged] == [("preflight", 401)]
     assert logged[0]["body"]["max_tokens"] == 1
+    code, seconds = run.exit_code, run.seconds
     print(f"\n{expected}: exit {code} in {seconds:.2f} s, {len(requests)} request(s) at the server")
 
 
-def test_the_key_variable_of_a_config_target_is_the_one_named(tmp_path):
+def test_the_key_variable_of_a_config_target_is_the_one_named(tmp_path, run_cli):
     with served(tmp_path) as (base_url, _, log_path):
         (tmp_path / "chat-conformance.toml").write_text(
             f'[targets.local]\nbase-url = "{base_url}"\napi-key-env = "LOCAL_GATEWAY_KEY"\n'
             'models = ["conformance-echo"]\n'
         )
-        code, _, error, seconds = _run(
-            ["--target", "local"], tmp_path, LOCAL_GATEWAY_KEY="sk-stale-key-0123456789"
+        run = run_cli(
+            "run",
+            "--target",
+            "local",
+            env=_environment(LOCAL_GATEWAY_KEY="sk-stale-key-0123456789"),
         )
         time.sleep(0.2)
         requests = _requests_in(log_path)
-    assert code == 2 and seconds < 5 and len(requests) <= 3
-    assert "LOCAL_GATEWAY_KEY" in error and KEY_ENV not in error
-    assert len(error.strip().splitlines()) == 1
+    assert run.exit_code == 2 and run.seconds < 5 and len(requests) <= 3
+    assert "LOCAL_GATEWAY_KEY" in run.stderr and KEY_ENV not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
 
 
-def test_serve_prints_what_a_client_needs_and_its_command_works(tmp_path):
+def test_serve_prints_what_a_client_needs_and_its_command_works(tmp_path, run_cli):
     with served(tmp_path) as (base_url, banner, log_path):
         text = "\n".join(banner)
         assert base_url in text and "sk-reference-key" in text and "conformance-echo" in text
         command = next(line for line in banner if "chat-conformance run" in line).split()
         assignment = next(word for word in command if word.startswith(f"{KEY_ENV}="))
         arguments = command[command.index("run") + 1 :]
-        code, output, error, _ = _run(
-            [*arguments, "--only", "AUTH", "--reports-dir", str(tmp_path / "r")],
-            tmp_path,
-            **{KEY_ENV: assignment.split("=", 1)[1]},
+        run = run_cli(
+            "run",
+            *arguments,
+            "--only",
+            "AUTH",
+            "--reports-dir",
+            str(tmp_path / "r"),
+            env=_environment(**{KEY_ENV: assignment.split("=", 1)[1]}),
         )
         time.sleep(0.2)
         requests = _requests_in(log_path)
-    assert code == 0, output[-2000:] + error
+    assert run.exit_code == 0, run.stdout[-2000:] + run.stderr
     assert len(requests) >= 4  # the preflight and the AUTH probes, each in the server's log
     assert "Traceback" not in log_path.read_text()  # Ctrl+C stops it quietly
 
@@ -220,15 +217,15 @@ def _error(message: str, code: str | None = None) -> dict:
     ],
     ids=["model-not-found", "forbidden", "no-endpoint", "throttled"],
 )
-def test_a_setup_error_is_exit_2_in_one_line(status, body, expected, tmp_path):
+def test_a_setup_error_is_exit_2_in_one_line(status, body, expected, tmp_path, run_cli):
     headers = {"retry-after": "0"} if status == 429 else None
     with scripted(_json_answer(status, body, headers)) as (base_url, seen):
         arguments = ["--base-url", base_url, "--model", "gpt-9", "--retries", "1"]
-        code, _, error, seconds = _run(arguments, tmp_path, **{KEY_ENV: "sk-some-key-0123456789"})
-    lines = error.strip().splitlines()
-    assert code == 2 and len(lines) == 1, error
+        run = run_cli("run", *arguments, env=_environment(**{KEY_ENV: "sk-some-key-0123456789"}))
+    lines = run.stderr.strip().splitlines()
+    assert run.exit_code == 2 and len(lines) == 1, run.stderr
     assert all(part in lines[0] for part in expected), lines[0]
-    assert len(seen) <= 3 and seconds < 10
+    assert len(seen) <= 3 and run.seconds < 10
     assert seen[0]["model"] == "gpt-9" and seen[0]["max_tokens"] == 1
 
 
@@ -254,13 +251,17 @@ def test_the_pytest_route_against_a_closed_port_gives_no_verdict(tmp_path):
     print(f"\npytest route, closed port: exit {completed.returncode} in {seconds:.2f} s")
 
 
-def test_the_cli_against_a_closed_port_is_exit_2_in_one_line(tmp_path):
+def test_the_cli_against_a_closed_port_is_exit_2_in_one_line(tmp_path, run_cli):
     port = _free_port()
-    code, _, error, seconds = _run(
-        ["--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m"], tmp_path
+    run = run_cli(
+        "run", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", env=_environment()
     )
-    assert code == 2 and len(error.strip().splitlines()) == 1 and "cannot reach" in error
-    assert "Connect" in error and seconds < 10
+    assert (
+        run.exit_code == 2
+        and len(run.stderr.strip().splitlines()) == 1
+        and "cannot reach" in run.stderr
+    )
+    assert "Connect" in run.stderr and run.seconds < 10
 
 
 # ----------------------------------------------------------- reached, but misbehaving
@@ -283,22 +284,22 @@ def _headers_then_silence(connection: socket.socket) -> None:
 @pytest.mark.parametrize(
     "handle", [_withhold, _headers_then_silence], ids=["headers-withheld", "body-withheld"]
 )
-def test_a_target_that_never_answers_gets_a_verdict_within_the_bounds(handle, tmp_path):
+def test_a_target_that_never_answers_gets_a_verdict_within_the_bounds(handle, tmp_path, run_cli):
     reports = tmp_path / "reports"
     with raw_server(handle) as base_url:
         arguments = ["--base-url", base_url, "--model", "m", "--timeout", "3s"]
         arguments += ["--read-timeout", "1500ms", "--reports-dir", str(reports)]
         arguments += ["--request-log", str(tmp_path / "requests.jsonl")]
-        code, output, error, seconds = _run(arguments, tmp_path, **{KEY_ENV: "sk-key-0123456789"})
-    assert code == 1, output[-3000:] + error
-    assert seconds < 1.5 + 8  # the preflight's read bound, plus the interpreter and pytest
-    assert "AUTH-003" in output and "--read-timeout 1.5 s" in output
+        run = run_cli("run", *arguments, env=_environment(**{KEY_ENV: "sk-key-0123456789"}))
+    assert run.exit_code == 1, run.stdout[-3000:] + run.stderr
+    assert run.seconds < 1.5 + 8  # the preflight's read bound, plus the interpreter and pytest
+    assert "AUTH-003" in run.stdout and "--read-timeout 1.5 s" in run.stdout
     report = json.loads((reports / "report.json").read_text())
     failed = {r["id"] for r in report["requirements"] if r["status"] == "failed"}
     assert failed == {"AUTH-003"} and report["conformant"] is False
     assert report["requests_sent"] == 1 and report["preflight"]["outcome"] == "unanswered"
     assert [r["name"] for r in request_log.read(tmp_path / "requests.jsonl")] == ["preflight"]
-    print(f"\n{handle.__name__}: exit {code} in {seconds:.2f} s, 1 request")
+    print(f"\n{handle.__name__}: exit {run.exit_code} in {run.seconds:.2f} s, 1 request")
 
 
 HUGE = 200 * 1024 * 1024
@@ -358,11 +359,11 @@ def test_a_bomb_at_the_preflight_gets_a_verdict_in_bounded_memory(answer, tmp_pa
     print(f"\n{answer.__name__}: exit {code} in {seconds:.2f} s, peak RSS {peak_mib:.0f} MiB")
 
 
-def test_a_key_given_on_the_command_line_is_named_as_such(tmp_path):
+def test_a_key_given_on_the_command_line_is_named_as_such(tmp_path, run_cli):
     answer = _json_answer(401, _error("Incorrect API key provided", "invalid_api_key"))
     with scripted(answer) as (base_url, seen):
         arguments = ["--base-url", base_url, "--model", "m", "--api-key", "sk-typo-0123456789"]
-        code, _, error, _ = _run(arguments, tmp_path)
-    assert code == 2 and len(seen) == 1
-    assert "refused the key in --api-key" in error and KEY_ENV not in error
-    assert "sk-typo-0123456789" not in error
+        run = run_cli("run", *arguments, env=_environment())
+    assert run.exit_code == 2 and len(seen) == 1
+    assert "refused the key in --api-key" in run.stderr and KEY_ENV not in run.stderr
+    assert "sk-typo-0123456789" not in run.stderr

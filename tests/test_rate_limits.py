@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
 import pytest
 
 from conformance.exchange import retry_delay
@@ -26,21 +21,18 @@ def test_retry_delay_prefers_retry_after_and_caps_it():
     assert retry_delay("soon", 2, cap=30) == 1  # unparsable: the backoff
 
 
-def test_a_rate_limited_target_that_recovers_is_judged_normally(tmp_path):
+def test_a_rate_limited_target_that_recovers_is_judged_normally(tmp_path, run_cli):
     config = ServerConfig(api_key="sk-rate-limited-key", variations=("rate-limited",))
     with running_server(config) as server:
-        completed = subprocess.run(
-            [
-                sys.executable, "-m", "conformance.cli", "run", "--base-url", server.base_url,
-                "--api-key", "sk-rate-limited-key", "--model", "m",
-                "--reports-dir", str(tmp_path), "--strict",
-            ],
-            capture_output=True, text=True, timeout=120,
+        completed = run_cli(
+            "run", "--base-url", server.base_url,
+            "--api-key", "sk-rate-limited-key", "--model", "m",
+            "--reports-dir", str(tmp_path), "--strict",
         )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-2000:]
+    assert completed.exit_code == 0, completed.stdout[-2000:]
 
 
-def test_a_target_that_always_throttles_gets_exit_2_and_no_verdict(tmp_path):
+def test_a_target_that_always_throttles_gets_exit_2_and_no_verdict(tmp_path, run_cli):
     def always_429(connection):
         body = b'{"error": {"message": "slow down", "type": "requests"}}'
         connection.sendall(
@@ -51,18 +43,13 @@ def test_a_target_that_always_throttles_gets_exit_2_and_no_verdict(tmp_path):
         )
 
     with raw_server(always_429) as url:
-        started = time.monotonic()
-        completed = subprocess.run(
-            [
-                sys.executable, "-m", "conformance.cli", "run", "--base-url", url,
-                "--model", "m", "--reports-dir", str(tmp_path), "--retries", "2",
-            ],
-            capture_output=True, text=True, timeout=120,
+        completed = run_cli(
+            "run", "--base-url", url,
+            "--model", "m", "--reports-dir", str(tmp_path), "--retries", "2",
         )  # fmt: skip
-        took = time.monotonic() - started
-    assert completed.returncode == 2
+    assert completed.exit_code == 2
     assert "throttled" in completed.stderr and "not a conformance verdict" in completed.stderr
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = completed.report
     assert report["complete"] is False and report["throttled"]
     assert not any(r["status"] == "failed" for r in report["requirements"])
-    assert took < 60
+    assert completed.seconds < 60

@@ -117,7 +117,7 @@ class Run:
         return next(r for r in self.report["requirements"] if r["id"] == requirement_id)
 
 
-def run_cli(directory: Path, *options: str) -> int:
+def run_in_process(directory: Path, *options: str) -> int:
     """``chat-conformance run`` in-process, in ``directory`` (its config file, if any), quietly.
 
     The command exports the target and key for the suite; they are put back afterwards.
@@ -144,7 +144,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory):
             if "--only" not in options:
                 options = (*options, *(a for area in FIXED_AREAS for a in ("--only", area)))
             directory = tmp_path_factory.mktemp(label)
-            done[label] = Run(run_cli(directory, *options), directory)
+            done[label] = Run(run_in_process(directory, *options), directory)
         return done[label]
 
     return run
@@ -395,7 +395,7 @@ def test_a_baseline_entry_that_passes_now_is_reported_as_fixed(suite, baseline_f
 def test_a_bad_baseline_is_one_line_and_exit_2(tmp_path, capsys, text, message):
     path = tmp_path / "known.toml"
     path.write_text(text)
-    assert run_cli(tmp_path, "--baseline", str(path)) == 2
+    assert run_in_process(tmp_path, "--baseline", str(path)) == 2
     error = capsys.readouterr().err.strip()
     assert message in error and len(error.splitlines()) == 1
 
@@ -470,7 +470,7 @@ def test_a_bad_config_file_is_refused(tmp_path, text, message):
 
 def test_a_config_key_is_refused_by_the_cli_in_one_line(tmp_path, capsys):
     write_config(tmp_path, '[targets.x]\napi-key = "sk-secret-in-file"\n')
-    assert run_cli(tmp_path, "--target", "x") == 2
+    assert run_in_process(tmp_path, "--target", "x") == 2
     error = capsys.readouterr().err
     assert "api-key-env" in error and "sk-secret-in-file" not in error
 
@@ -489,10 +489,10 @@ def test_target_reads_its_key_from_the_named_variable_only(tmp_path, monkeypatch
             f'[targets.staging]\nbase-url = "{server.base_url}"\napi-key-env = "MY_GW_KEY"\n'
             'models = ["gw-model"]\nonly = ["AUTH"]\n',
         )
-        assert run_cli(tmp_path, "--target", "staging") == 2  # the variable is not set
+        assert run_in_process(tmp_path, "--target", "staging") == 2  # the variable is not set
         assert "$MY_GW_KEY" in capsys.readouterr().err
         monkeypatch.setenv("MY_GW_KEY", key)
-        assert run_cli(tmp_path, "--target", "staging") == 0
+        assert run_in_process(tmp_path, "--target", "staging") == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["target"]["name"] == "staging"
     assert report["target"]["models"] == ["gw-model"]
@@ -509,12 +509,12 @@ def test_flags_override_the_target_of_the_config_file(tmp_path):
         'known-failures = [{ requirement = "ERR-001", reason = "FastAPI errors" }]\n',
     )
     fault = ("--target", "local", "--reference-fault", "error-detail")
-    assert run_cli(tmp_path, *fault) == 0  # strict, but the SHOULD failure is known
+    assert run_in_process(tmp_path, *fault) == 0  # strict, but the SHOULD failure is known
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["strict"] is True and report["target"]["models"] == ["from-file"]
     assert report["baseline"]["entries"][0]["requirement"] == "ERR-001"
-    assert run_cli(tmp_path, *fault, "--no-baseline") == 1
-    assert run_cli(tmp_path, *fault, "--no-baseline", "--no-strict", "--model", "flag") == 0
+    assert run_in_process(tmp_path, *fault, "--no-baseline") == 1
+    assert run_in_process(tmp_path, *fault, "--no-baseline", "--no-strict", "--model", "flag") == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["strict"] is False and report["target"]["models"] == ["flag"]
 

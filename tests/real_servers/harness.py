@@ -9,7 +9,6 @@ a change on either side (a server upgrade, a suite fix) fails loudly with the re
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from conformance.catalog import load_catalog
+from tests.cli_runs import CliRun, run_cli
 from tests.real_servers.provision import SERVERS
 
 CATALOG = load_catalog()
@@ -142,48 +142,24 @@ def reference_server(tmp: Path, api_key: str) -> Iterator[int]:
         yield port
 
 
-@dataclass(frozen=True)
-class Verdict:
-    exit_code: int
-    failed: frozenset[str]
-    skipped: frozenset[str]
-    seconds: float
-    report: dict
-    output: str
-
-
 def run_suite(
     tmp: Path, base_url: str, model: str, api_key: str, *options: str, timeout: float = 600
-) -> Verdict:
+) -> CliRun:
     """``chat-conformance run`` as a user runs it, in a subprocess, seed 1, no example database
     (a database would replay earlier failures first and make runs differ)."""
-    reports = tmp / "reports"
-    command = [
-        sys.executable, "-m", "conformance.cli", "run", "--base-url", base_url,
-        "--model", model, "--reports-dir", str(reports), "--seed", "1", *options,
-        "--", "-q", "--no-header", "-p", "no:randomly",
-    ]  # fmt: skip
     env = dict(os.environ, CHAT_CONFORMANCE_API_KEY=api_key, CHAT_CONFORMANCE_HYPOTHESIS_DIR="none")
-    start = time.monotonic()
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=env
-    )
-    seconds = time.monotonic() - start
-    report_path = reports / "report.json"
-    report = json.loads(report_path.read_text("utf-8")) if report_path.exists() else {}
-    requirements = report.get("requirements", [])
-    return Verdict(
-        exit_code=completed.returncode,
-        failed=frozenset(r["id"] for r in requirements if r["status"] == "failed"),
-        skipped=frozenset(r["id"] for r in requirements if r["status"] == "skipped"),
-        seconds=seconds,
-        report=report,
-        output=completed.stdout[-4000:] + completed.stderr[-2000:],
-    )
+    return run_cli(
+        "run", "--base-url", base_url,
+        "--model", model, "--reports-dir", str(tmp / "reports"), "--seed", "1", *options,
+        "--", "-q", "--no-header", "-p", "no:randomly",
+        cwd=tmp,
+        env=env,
+        timeout=timeout,
+    )  # fmt: skip
 
 
 def check_verdict(
-    verdict: Verdict,
+    verdict: CliRun,
     expected_failed: Mapping[str, Expected],
     expected_skipped: Mapping[str, str] | None = None,
     tolerated_skips: Mapping[str, str] | None = None,
@@ -206,7 +182,7 @@ def check_verdict(
     expected_exit = 1 if any(CATALOG.get(rid).level == "MUST" for rid in expected_failed) else 0
     if verdict.exit_code != expected_exit:
         problems.append(f"exit code {verdict.exit_code}, expected {expected_exit}")
-    assert not problems, "\n".join(problems) + "\n--- run output ---\n" + verdict.output
+    assert not problems, "\n".join(problems) + "\n--- run output ---\n" + verdict.tail(4000)
 
 
 def _messages(report: dict, rid: str) -> str:
