@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +12,15 @@ import pytest
 
 from tests.cli_runs import CliRun
 from tests.cli_runs import run_cli as _run_cli
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its caches in ``.hypothesis`` in the current directory unless told
+    otherwise; the self-tests keep them in a temporary directory, as a run does."""
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        set_hypothesis_home_dir(tempfile.mkdtemp(prefix="chat-conformance-self-tests-"))
 
 
 @pytest.fixture(autouse=True)
