@@ -96,6 +96,7 @@ def _two_messages_first_astral(body) -> bool:
 FAULT_CASES = {
     "temperature-two-500": ("GEN-001", lambda body: body == {**SIMPLEST, "temperature": 2}),
     "assistant-last-500": ("GEN-001", _ends_with_assistant),
+    "context-excuse": ("GEN-001", _ends_with_assistant),
     "stop-three-500": ("GEN-001", lambda body: body == {**SIMPLEST, "stop": [""] * 4}),
     "astral-history-500": ("GEN-001", _two_messages_first_astral),
     "coerce-top-p": ("GEN-002", lambda body: body == {**SIMPLEST, "top_p": "0"}),

@@ -81,6 +81,24 @@ class StopThree500(_ServerErrorOn):
         return isinstance(request.stop, tuple) and len(request.stop) >= 3
 
 
+@fault(
+    "context-excuse",
+    "GEN-001",
+    description="Refuses a conversation that ends with an assistant message with 400 "
+    "`context_length_exceeded`, however short it is (a template bug dressed as a context error).",
+)
+class ContextExcuse(Behaviour):
+    """A refusal worded as a context-length error excuses only a prompt that could exceed a
+    context; this one is a few bytes, so GEN-001 must still fail it."""
+
+    def validate(self, payload: object) -> ChatRequest | Invalid:
+        result = super().validate(payload)
+        if isinstance(result, ChatRequest) and result.messages[-1].role == "assistant":
+            message = "This model's maximum context length is 2048 tokens."
+            return Invalid(message, "messages", "context_length_exceeded")
+        return result
+
+
 _NUMBER_PREFIX = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)")
 
 
