@@ -81,6 +81,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
+    if config.stash.get(_active_key, False):
+        from conformance.clients import session as clients
+
+        clients.start(config)  # the openai SDK's replay worker loads while the run sends
     if config.stash.get(_active_key, False) and config.option.verbose >= 0:
         from conformance.report.session import header_line
 
@@ -209,6 +213,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         ),
         run={**reporting.run_metadata(config), **_generation(run), **_preflight(run)},
     )
+    from conformance.clients import session as clients
+
+    clients.attach(config, report, run.get("exchanges", []))  # what the openai SDK makes of them
     config.stash[reporting.report_key] = report  # for the terminal summary and the HTML
     if settings.json_path:
         write_report(report, settings.json_path)

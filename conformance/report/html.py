@@ -13,6 +13,7 @@ import html
 from importlib import resources
 from typing import Any
 
+from conformance.clients.render import effect_html, summary_html
 from conformance.report.json_report import run_label
 from conformance.report.matrix import (
     NOT_RUN,
@@ -318,6 +319,7 @@ def render_exchange(exchange: ExchangeRecord) -> str:
     ]
     if exchange.get("error"):
         parts.append(f'<p class="cc-small">Error: {esc(exchange["error"])}</p>')
+    parts.append(effect_html(exchange))
     if status is not None:
         header_text = "\n".join(f"{k}: {v}" for k, v in headers.items())
         parts.append(
@@ -432,7 +434,7 @@ def render_sections(report: Report) -> str:
     """Everything the compliance report says, as one fragment (CSS included)."""
     return (
         f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">'
-        f"{render_verdict(report)}{render_meta(report)}"
+        f"{render_verdict(report)}{render_meta(report)}{summary_html(report)}"
         f'<h2>Compliance matrix</h2><p class="cc-small">Each cell: the requirement\'s tests '
         "for that model. FAIL links to its evidence below; known = a failure the baseline lists "
         "(reported, not gating); skip = could not be judged (hover for why).</p>"

@@ -181,6 +181,7 @@ def run_context(
             runner.close()
             before = info.pop("sent_before", [])
             info["requests_sent"] = runner.sent + len(before)
+            info["exchanges"] = [*before, *runner.completed()]  # replayed to clients at the end
             info["throttled"] = [*info.get("throttled", []), *context.throttled()]
             if context.generation is not None:
                 info["generation"] = context.generation.summary()

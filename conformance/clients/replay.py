@@ -1,0 +1,96 @@
+"""Feed one recording to the openai Python SDK, offline, and say what it did.
+
+The SDK's own client is built as its users build it, except that its httpx client has a mock
+transport serving the recording: ``openai.OpenAI(api_key="replay", base_url=..., max_retries=0,
+http_client=httpx.Client(transport=httpx.MockTransport(serve)))``. Nothing leaves the process
+and the run's key is never given to it. This is the only module that imports ``openai``, and
+only the replay worker imports it (``import openai`` costs about half a second and 23 MiB).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import httpx
+import openai
+
+from conformance.clients.effects import Effect, Result, compare, raised
+from conformance.clients.recording import Recording
+
+CLIENT = f"openai {openai.__version__}"
+BASE_URL = "http://replay.invalid/v1"
+
+
+def replay(recording: Recording) -> Effect | None:
+    """The SDK's effect for this recording; None when the SDK would not send its request."""
+    served = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        served.append(request)
+        return httpx.Response(recording.status, headers=recording.headers, content=recording.body)
+
+    transport = httpx.MockTransport(serve)
+    with httpx.Client(transport=transport) as http_client:
+        client = openai.OpenAI(
+            api_key="replay", base_url=BASE_URL, max_retries=0, http_client=http_client
+        )
+        try:
+            result = _call(client, recording)
+        except Exception as error:
+            if not served:  # the SDK refused the request itself: not the server's doing
+                return None
+            return raised(CLIENT, recording, error)
+    return compare(CLIENT, recording, result)
+
+
+def _call(client: openai.OpenAI, recording: Recording) -> Result:
+    arguments = _arguments(recording.request_body, recording.stream)
+    answer: Any = client.chat.completions.create(**arguments)
+    if not recording.stream:
+        choice = _first(getattr(answer, "choices", None))
+        message = getattr(choice, "message", None)
+        return Result(None, _text(getattr(message, "content", None)), _finish(choice))
+    chunks, text, finish = 0, [], None
+    for chunk in answer:
+        chunks += 1
+        choice = _first(getattr(chunk, "choices", None))
+        delta = getattr(choice, "delta", None)
+        if isinstance(getattr(delta, "content", None), str):
+            text.append(delta.content)
+        finish = _finish(choice) or finish
+    return Result(chunks, "".join(text), finish)
+
+
+def _arguments(body: dict[str, Any], stream: bool) -> dict[str, Any]:
+    """``create``'s keyword arguments: its own parameters, the rest in ``extra_body``."""
+    known = {k: v for k, v in body.items() if k in _parameters() and not k.startswith("extra_")}
+    extra = {k: v for k, v in body.items() if k not in known}
+    known.setdefault("model", "replay")
+    known.setdefault("messages", [])
+    known["stream"] = stream
+    return {**known, "extra_body": extra} if extra else known
+
+
+@functools.cache
+def _parameters() -> frozenset[str]:
+    create = openai.resources.chat.completions.Completions.create
+    return frozenset(inspect.signature(create).parameters) - {"self"}
+
+
+def _first(choices: Any) -> Any:
+    if isinstance(choices, list):
+        for choice in choices:
+            if getattr(choice, "index", 0) == 0:
+                return choice
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _finish(choice: Any) -> str | None:
+    value = getattr(choice, "finish_reason", None)
+    return str(value) if value is not None else None
