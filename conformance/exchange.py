@@ -350,8 +350,14 @@ class ExchangeRunner:
     independent requests overlaps while each test still reads its own result.
     """
 
-    def __init__(self, target: Target, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        target: Target,
+        concurrency: int = 4,
+        on_exchange: Callable[[Exchange], None] | None = None,
+    ) -> None:
         self.target = target
+        self.on_exchange = on_exchange  # told of each exchange as it ends (client replays)
         self.concurrency = max(1, concurrency)
         self.sent = 0
         self.submitted: list[Future[Any]] = []  # exchanges, in submission order: the request log
@@ -370,7 +376,10 @@ class ExchangeRunner:
     async def _limited(self, name: str, spec: RequestSpec) -> Exchange:
         async with self._slots:
             self.sent += 1
-            return await perform(self._client, self.target, name, spec)
+            exchange = await perform(self._client, self.target, name, spec)
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+        return exchange
 
     def submit(self, name: str, spec: RequestSpec) -> Future[Exchange]:
         future = asyncio.run_coroutine_threadsafe(self._limited(name, spec), self._loop)

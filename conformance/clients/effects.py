@@ -1,7 +1,7 @@
 """What the server sent, what the client made of it, and how the two compare: an ``Effect``.
 
 "The server sent" is read leniently from the recorded bytes (every ``data:`` line holding a
-JSON object is a chunk the server meant to send, framed well or not), so that a client which
+JSON object before ``data: [DONE]`` is a chunk the server meant to send, framed well or not), so that a client which
 drops chunks on bad framing shows as "yields 0 of the 7 chunks sent". No SDK import here: the
 parent process classifies nothing, it only reads effects back.
 
@@ -120,7 +120,10 @@ def _data_lines(body: bytes) -> list[str]:
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if line.startswith("data:"):
             value = line[5:]
-            values.append(value[1:] if value.startswith(" ") else value)
+            value = value[1:] if value.startswith(" ") else value
+            if value == "[DONE]":
+                break  # the answer ends here; what follows is no part of it
+            values.append(value)
     return values
 
 

@@ -1,15 +1,17 @@
-"""The run's side: start the replay worker when the run starts, and at its end replay every
-answered chat-completions exchange and write the effects into the report.
+"""The run's side: start the replay worker when the run starts, feed it each exchange as it
+ends, and at the end write the effects into the report.
 
-Two calls from the plugin: ``start`` once the tests are collected (so that the child imports
-the SDK while the run sends), ``attach`` once the report is built, before it is written. The
-effects go beside each failed exchange's evidence (``client``) and into the report's
-``clients`` summary. Without the SDK installed, ``clients`` says how to install it.
+Three calls from the suite: ``start`` once the tests are collected (the child imports the SDK
+while the run sends), ``on_exchange`` as the exchange runner's callback, and ``attach`` once the
+report is built, before it is written. The effects go beside each failed exchange's evidence
+(``client``) and into the report's ``clients`` summary. Without the SDK installed, ``clients``
+says how to install it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -17,8 +19,31 @@ import pytest
 from conformance.clients.recording import Recording, exchange_key, recording_of
 from conformance.clients.render import summary_record, unavailable_record
 from conformance.clients.worker import ReplayWorker
+from conformance.records import Exchange
 
-worker_key = pytest.StashKey[ReplayWorker | None]()
+
+class Replays:
+    """The run's worker and the recordings it was sent, by key."""
+
+    def __init__(self, worker: ReplayWorker) -> None:
+        self.worker = worker
+        self.sent: dict[str, Recording] = {}
+        self.keys_by_name: dict[str, list[str]] = {}
+
+    def send(self, exchange: Exchange) -> None:
+        """Queue one exchange for replay (called on the runner's event loop: only queues)."""
+        try:
+            recording = recording_of(exchange)
+        except Exception:  # never let the replay break the run: this exchange goes unreplayed
+            return
+        if recording is None or recording.key in self.sent:
+            return
+        self.sent[recording.key] = recording
+        self.keys_by_name.setdefault(exchange.name, []).append(recording.key)
+        self.worker.send(recording)
+
+
+replays_key = pytest.StashKey[Replays | None]()
 
 
 def sdk_installed() -> bool:
@@ -28,26 +53,27 @@ def sdk_installed() -> bool:
 
 def start(config: pytest.Config) -> None:
     """Start the worker now, so the SDK's import overlaps the run; killed at exit if unused."""
-    worker = ReplayWorker() if sdk_installed() else None
-    config.stash[worker_key] = worker
-    if worker is not None:
-        config.add_cleanup(worker.close)
+    replays = Replays(ReplayWorker()) if sdk_installed() else None
+    config.stash[replays_key] = replays
+    if replays is not None:
+        config.add_cleanup(replays.worker.close)
 
 
-def attach(config: pytest.Config, report: dict[str, Any], exchanges: list[Any]) -> None:
-    """Replay the run's exchanges; put each failed exchange's effect and the summary in."""
-    worker = config.stash.get(worker_key, None)
-    if worker is None:
+def on_exchange(config: pytest.Config) -> Callable[[Exchange], None] | None:
+    """The exchange runner's callback: each finished exchange goes to the worker at once."""
+    replays = config.stash.get(replays_key, None)
+    return replays.send if replays is not None else None
+
+
+def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Exchange]) -> None:
+    """Replay what is left; put each failed exchange's effect and the run's summary in."""
+    replays = config.stash.get(replays_key, None)
+    if replays is None:
         report["clients"] = unavailable_record("the openai SDK is not installed")
         return
-    recordings: dict[str, Recording] = {}
-    keys_by_name: dict[str, list[str]] = {}
-    for exchange in exchanges:
-        recording = recording_of(exchange)
-        if recording is not None:
-            recordings[recording.key] = recording
-            keys_by_name.setdefault(exchange.name, []).append(recording.key)
-    replayed = worker.replay_all(recordings.values())
+    for exchange in exchanges:  # the preflight, and anything the callback did not see
+        replays.send(exchange)
+    replayed = replays.worker.finish()
     if replayed.client is None:
         report["clients"] = unavailable_record(replayed.unavailable or "")
         return
@@ -55,12 +81,13 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: list[Any]) 
         for record in test["evidence"].get("exchanges", []):
             name = record.get("name", "")
             key = exchange_key(name, test.get("model"))
-            if key not in recordings and len(keys_by_name.get(name, [])) == 1:
-                key = keys_by_name[name][0]  # a test without a model, one exchange of that name
+            if key not in replays.sent and len(replays.keys_by_name.get(name, [])) == 1:
+                key = replays.keys_by_name[name][0]  # a test without a model
             effect = replayed.effects.get(key)
             if effect is not None:
                 record["client"] = effect.to_json()
-    report["clients"] = summary_record(replayed.client, list(replayed.effects.values()))
+    effects = [replayed.effects[key] for key in replays.sent if key in replayed.effects]
+    report["clients"] = summary_record(replayed.client, effects)
 
 
 def _failed_tests(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,6 +97,3 @@ def _failed_tests(report: dict[str, Any]) -> list[dict[str, Any]]:
         for test in requirement.get("tests", [])
         if test.get("outcome") == "failed" and test.get("evidence")
     ]
-
-
-__all__ = ["Recording", "attach", "sdk_installed", "start"]

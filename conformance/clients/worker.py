@@ -2,8 +2,9 @@
 
 Why a child process: ``import openai`` takes about 0.5 s and 23 MiB, a sixth of a default run's
 time and a third of its memory. Started when the run starts, the child imports the SDK while
-the run sends its requests, and the run's own process never loads it; the replays (about 1.5 ms
-each) run there at the end. Its peak memory (about 60 MiB) stays below the run's own.
+the run sends its requests, and the run's own process never loads it; each exchange is replayed
+(1 to 2.5 ms) as soon as it ends, so at the end of the run only the last few remain. The child
+runs at a lower priority, and its peak memory (about 60 MiB) stays below the run's own.
 
 Protocol, one JSON object a line. In: a ``Recording`` per line, then end of input. Out: first
 ``{"client": "openai 3.63.0"}`` (or ``{"unavailable": why}``), then per recording
@@ -12,16 +13,22 @@ Protocol, one JSON object a line. In: a ``Recording`` per line, then end of inpu
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import queue
 import subprocess
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from conformance.clients.effects import Effect
 from conformance.clients.recording import Recording
 
-REPLAY_TIMEOUT = 60.0  # seconds for the whole batch; a replay takes milliseconds
+REPLAY_TIMEOUT = 30.0  # seconds to wait at the end for the replays still running
+WORKER_COMMAND = (sys.executable, "-m", "conformance.clients.worker")
+WORKER_NICENESS = 10  # the run comes first: the child takes the CPU time the run leaves
 
 
 @dataclass
@@ -34,53 +41,85 @@ class Replayed:
 
 
 class ReplayWorker:
-    """The parent's handle on the child: started early, fed once, then it exits."""
+    """The parent's handle on the child: fed as exchanges end, read back at the end.
 
-    def __init__(self) -> None:
-        command = [sys.executable, "-m", "conformance.clients.worker"]
+    ``send`` only queues (it is called on the exchange runner's event loop); a writer thread
+    feeds the child and a reader thread collects its answers, so that neither side waits on a
+    full pipe and the replays run while the run still sends.
+    """
+
+    def __init__(self, command: Sequence[str] = WORKER_COMMAND) -> None:
         self._process = subprocess.Popen(
-            command,
+            list(command),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
             encoding="utf-8",
         )
+        self._queue: queue.SimpleQueue[Recording | None] = queue.SimpleQueue()
+        self._replayed = Replayed()
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._writer.start()
+        self._reader.start()
 
-    def replay_all(self, recordings: Iterable[Recording]) -> Replayed:
-        lines = "".join(json.dumps(r.to_json()) + "\n" for r in recordings)
-        try:
-            output, _ = self._process.communicate(lines, timeout=REPLAY_TIMEOUT)
-        except (subprocess.TimeoutExpired, OSError) as error:
+    def send(self, recording: Recording) -> None:
+        self._queue.put(recording)
+
+    def finish(self, timeout: float = REPLAY_TIMEOUT) -> Replayed:
+        """Every effect, once the child has replayed all it was sent (or the timeout passed)."""
+        self._queue.put(None)
+        self._reader.join(timeout)
+        if self._reader.is_alive():
             self.close()
-            return Replayed(unavailable=f"the replay worker failed: {type(error).__name__}")
-        return parse_output(output)
+            self._replayed.unavailable = f"the replays did not end within {timeout:g} s"
+            self._replayed.client = None
+        elif self._replayed.client is None and self._replayed.unavailable is None:
+            self._replayed.unavailable = "the replay worker gave no answer"
+        self.close()
+        return self._replayed
 
     def close(self) -> None:
         if self._process.poll() is None:
             self._process.kill()
-            self._process.wait()
+        self._process.wait()
+
+    def _write(self) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError, ValueError):  # the child died: the reader says so
+            while (recording := self._queue.get()) is not None:
+                stdin.write(json.dumps(recording.to_json()) + "\n")
+                stdin.flush()
+        with contextlib.suppress(OSError, ValueError):
+            stdin.close()
+
+    def _read(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            for line in stdout:
+                read_answer(self._replayed, line)
 
 
-def parse_output(output: str) -> Replayed:
-    replayed = Replayed()
-    for line in output.splitlines():
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if "client" in message:
-            replayed.client = message["client"]
-        elif "unavailable" in message:
-            replayed.unavailable = message["unavailable"]
-        elif message.get("effect"):
-            replayed.effects[message["key"]] = Effect.from_json(message["effect"])
-    if replayed.client is None and replayed.unavailable is None:
-        replayed.unavailable = "the replay worker gave no answer"
-    return replayed
+def read_answer(replayed: Replayed, line: str) -> None:
+    """One line of the child's output into ``replayed``."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return
+    if "client" in message:
+        replayed.client = message["client"]
+    elif "unavailable" in message:
+        replayed.unavailable = message["unavailable"]
+    elif message.get("effect"):
+        replayed.effects[message["key"]] = Effect.from_json(message["effect"])
 
 
 def main() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no nice on Windows
+        os.nice(WORKER_NICENESS)
     try:
         from conformance.clients.replay import CLIENT, replay
     except ImportError as error:
@@ -94,7 +133,7 @@ def main() -> None:
         except Exception:  # a replay that breaks is no effect of the server's
             effect = None
         answer = {"key": recording.key, "effect": effect.to_json() if effect else None}
-        print(json.dumps(answer))
+        print(json.dumps(answer), flush=True)
 
 
 if __name__ == "__main__":

@@ -163,7 +163,9 @@ def target(settings: Settings) -> Iterator[Target]:
 def run_context(
     pytestconfig: pytest.Config, settings: Settings, target: Target
 ) -> Iterator[RunContext]:
-    runner = ExchangeRunner(target, settings.concurrency)
+    from conformance.clients.session import on_exchange
+
+    runner = ExchangeRunner(target, settings.concurrency, on_exchange(pytestconfig))
     context = RunContext(runner, settings.models)
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
