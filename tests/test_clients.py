@@ -245,3 +245,79 @@ def test_the_worker_protocol_ignores_what_it_cannot_read():
     for line in ('{"client": "openai 9"}', "not json", '{"key": "k", "effect": null}'):
         read_answer(replayed, line)
     assert (replayed.client, replayed.effects) == ("openai 9", {})
+
+
+# ------------------------------------------- the report's word against the SDK over real HTTP
+
+
+def what_the_sdk_does_over_http(fault: str, body: dict) -> tuple[str | None, int, str]:
+    """The real SDK against the faulty reference server on 127.0.0.1: the exception it raised
+    (None), the chunks it yielded and their text."""
+    import openai
+
+    from conformance.reference.config import ServerConfig
+    from conformance.reference.runner import running_server
+
+    with running_server(ServerConfig(api_key=KEY, faults=(fault,))) as server:
+        client = openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0, timeout=20)
+        chunks, text = 0, ""
+        try:
+            for got in client.chat.completions.create(**body):
+                chunks += 1
+                text += "".join(c.delta.content or "" for c in got.choices if c.index == 0)
+        except Exception as error:
+            return type(error).__name__, chunks, text
+        finally:
+            client.close()
+    return None, chunks, text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [("no-done", "parsed"), ("single-newline", "silent"), ("chunk-broken-json", "raised")],
+)
+def test_the_effect_a_report_states_is_what_the_sdk_does_against_the_faulty_server(
+    run_cli, fault, kind
+):
+    pytest.importorskip("openai")
+    from conformance.probes import PROBES
+
+    run = run_cli("run", "--reference-fault", fault, "--only", "SSE", "--only", "STREAM")
+    assert run.exit_code == 1, run.tail()
+    stated = [
+        exchange["client"]
+        for requirement in run.report["requirements"]
+        for test in requirement["tests"]
+        if test["outcome"] == "failed"
+        for exchange in test["evidence"]["exchanges"]
+        if exchange["name"] == "stream"
+    ]
+    assert stated, f"no failure of {fault} shows the stream probe's effect"
+    effect = stated[0]
+    assert effect["client"] in run.stdout  # the terminal shows it beside the failures
+
+    model = run.report["target"]["models"][0]
+    body = PROBES["stream"].build(model).body
+    error_type, chunks, text = what_the_sdk_does_over_http(fault, body)
+
+    assert effect["kind"] == kind  # the facts measured with openai 3.57 (issue 15)
+    if kind == "raised":
+        assert effect["error_type"] == error_type
+    elif kind == "silent":
+        assert error_type is None and chunks == 0
+        assert effect["text"] == "yields 0 chunks, no error"
+    else:
+        assert error_type is None and chunks > 0 and text
+        assert effect["text"] == f"parses it: {chunks} chunks, text and finish_reason as sent"
+
+
+@pytest.mark.slow
+def test_a_passing_run_says_the_sdk_parsed_every_recorded_response(run_cli):
+    pytest.importorskip("openai")
+    run = run_cli("run", "--only", "STREAM-002", "--only", "RESP-001")
+    assert run.exit_code == 0, run.tail()
+    clients = run.report["clients"]
+    assert clients["replayed"] > 0 and clients["raised"] == clients["silent"] == 0
+    assert f"parsed all {clients['replayed']} recorded responses" in clients["line"]
+    assert clients["line"] in run.stdout

@@ -1,9 +1,9 @@
 """What the server sent, what the client made of it, and how the two compare: an ``Effect``.
 
 "The server sent" is read leniently from the recorded bytes (every ``data:`` line holding a
-JSON object before ``data: [DONE]`` is a chunk the server meant to send, framed well or not), so that a client which
-drops chunks on bad framing shows as "yields 0 of the 7 chunks sent". No SDK import here: the
-parent process classifies nothing, it only reads effects back.
+JSON object before ``data: [DONE]`` is a chunk the server meant to send, framed well or not),
+so that a client which drops chunks on bad framing shows as "yields 0 chunks, no error". The
+SDK is not imported here: the worker classifies, the run's process only reads effects back.
 
 Kinds of effect:
 

@@ -15,6 +15,7 @@ from conformance.records import Exchange
 
 CHAT_PATH = "/chat/completions"
 # The body is already decoded and complete: these would describe the wire, not the bytes replayed.
+_STAMPS = frozenset({"date", "x-request-id", "request-id", "openai-processing-ms"})
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
 
 
@@ -28,6 +29,12 @@ class Recording:
     status: int
     headers: dict[str, str]
     body: bytes
+
+    def response_identity(self) -> tuple[Any, ...]:
+        """What the client's behaviour depends on: equal identities, equal effects. The date
+        and request ids a server stamps on each response are left out."""
+        headers = tuple(sorted((k, v) for k, v in self.headers.items() if k not in _STAMPS))
+        return (self.stream, self.status, headers, self.body)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -2,7 +2,8 @@
 
 The SDK's own client is built as its users build it, except that its httpx client has a mock
 transport serving the recording: ``openai.OpenAI(api_key="replay", base_url=..., max_retries=0,
-http_client=httpx.Client(transport=httpx.MockTransport(serve)))``. Nothing leaves the process
+http_client=httpx.Client(transport=httpx.MockTransport(serve)))``, one client for every replay
+(building it costs more than a replay), replays one at a time. Nothing leaves the process
 and the run's key is never given to it. This is the only module that imports ``openai``, and
 only the replay worker imports it (``import openai`` costs about half a second and 23 MiB).
 """
@@ -25,24 +26,43 @@ BASE_URL = "http://replay.invalid/v1"
 
 def replay(recording: Recording) -> Effect | None:
     """The SDK's effect for this recording; None when the SDK would not send its request."""
-    served = []
+    served = _SERVED.serve(recording)
+    try:
+        result = _call(_client(), recording)
+    except Exception as error:
+        if not served.called:  # the SDK refused the request itself: not the server's doing
+            return None
+        return raised(CLIENT, recording, error)
+    return compare(CLIENT, recording, result)
 
-    def serve(request: httpx.Request) -> httpx.Response:
-        served.append(request)
+
+class _Served:
+    """The mock transport's answer: the recording being replayed."""
+
+    def __init__(self) -> None:
+        self.recording: Recording | None = None
+        self.called = False
+
+    def serve(self, recording: Recording) -> _Served:
+        self.recording, self.called = recording, False
+        return self
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert self.recording is not None
+        self.called = True
+        recording = self.recording
         return httpx.Response(recording.status, headers=recording.headers, content=recording.body)
 
-    transport = httpx.MockTransport(serve)
-    with httpx.Client(transport=transport) as http_client:
-        client = openai.OpenAI(
-            api_key="replay", base_url=BASE_URL, max_retries=0, http_client=http_client
-        )
-        try:
-            result = _call(client, recording)
-        except Exception as error:
-            if not served:  # the SDK refused the request itself: not the server's doing
-                return None
-            return raised(CLIENT, recording, error)
-    return compare(CLIENT, recording, result)
+
+_SERVED = _Served()
+
+
+@functools.cache
+def _client() -> openai.OpenAI:
+    http_client = httpx.Client(transport=httpx.MockTransport(_SERVED))
+    return openai.OpenAI(
+        api_key="replay", base_url=BASE_URL, max_retries=0, http_client=http_client
+    )
 
 
 def _call(client: openai.OpenAI, recording: Recording) -> Result:

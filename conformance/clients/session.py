@@ -10,15 +10,17 @@ says how to install it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 
+from conformance.clients.effects import Effect
 from conformance.clients.recording import Recording, exchange_key, recording_of
 from conformance.clients.render import summary_record, unavailable_record
-from conformance.clients.worker import ReplayWorker
+from conformance.clients.worker import Replayed, ReplayWorker
 from conformance.records import Exchange
 
 
@@ -29,6 +31,10 @@ class Replays:
         self.worker = worker
         self.sent: dict[str, Recording] = {}
         self.keys_by_name: dict[str, list[str]] = {}
+        # The same bytes give the same effect: a third of a default run's responses repeat
+        # another's (error bodies), and are replayed once.
+        self.same_as: dict[str, str] = {}  # key -> the key of the recording replayed for it
+        self._first_of: dict[tuple, str] = {}
 
     def send(self, exchange: Exchange) -> None:
         """Queue one exchange for replay (called on the runner's event loop: only queues)."""
@@ -40,7 +46,13 @@ class Replays:
             return
         self.sent[recording.key] = recording
         self.keys_by_name.setdefault(exchange.name, []).append(recording.key)
-        self.worker.send(recording)
+        first = self._first_of.setdefault(recording.response_identity(), recording.key)
+        self.same_as[recording.key] = first
+        if first == recording.key:
+            self.worker.send(recording)
+
+    def effect(self, replayed: Replayed, key: str) -> Effect | None:
+        return replayed.effects.get(self.same_as.get(key, key))
 
 
 replays_key = pytest.StashKey[Replays | None]()
@@ -83,10 +95,10 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Ex
             key = exchange_key(name, test.get("model"))
             if key not in replays.sent and len(replays.keys_by_name.get(name, [])) == 1:
                 key = replays.keys_by_name[name][0]  # a test without a model
-            effect = replayed.effects.get(key)
+            effect = replays.effect(replayed, key)
             if effect is not None:
                 record["client"] = effect.to_json()
-    effects = [replayed.effects[key] for key in replays.sent if key in replayed.effects]
+    effects = [e for e in map(functools.partial(replays.effect, replayed), replays.sent) if e]
     report["clients"] = summary_record(replayed.client, effects)
 
 
