@@ -108,6 +108,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         _record(item, report, call)
     if report.when == "call" and report.failed:
         session.add_evidence_link(item.config, report, requirement, model_of(item))
+        from conformance.clients.session import on_failure
+
+        on_failure(item.config)  # its exchanges will be replayed through the openai SDK
         outcome = item.config.stash[_outcomes_key].get(item.nodeid)
         if outcome is not None and outcome.known:
             session.mark_known(report, requirement, outcome.known)

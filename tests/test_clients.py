@@ -313,11 +313,31 @@ def test_the_effect_a_report_states_is_what_the_sdk_does_against_the_faulty_serv
 
 
 @pytest.mark.slow
-def test_a_passing_run_says_the_sdk_parsed_every_recorded_response(run_cli):
+def test_a_passing_run_against_a_url_says_the_sdk_parsed_every_recorded_response(run_cli):
     pytest.importorskip("openai")
-    run = run_cli("run", "--only", "STREAM-002", "--only", "RESP-001")
+    from conformance.reference.config import ServerConfig
+    from conformance.reference.runner import running_server
+    from tests.cli_runs import clean_environment
+
+    with running_server(ServerConfig(api_key=KEY)) as server:
+        run = run_cli(
+            *("run", "--base-url", server.base_url, "--model", "conformance-echo"),
+            *("--only", "STREAM-002", "--only", "RESP-001"),
+            env=clean_environment(CHAT_CONFORMANCE_API_KEY=KEY),
+        )
     assert run.exit_code == 0, run.tail()
     clients = run.report["clients"]
     assert clients["replayed"] > 0 and clients["raised"] == clients["silent"] == 0
     assert f"parsed all {clients['replayed']} recorded responses" in clients["line"]
     assert clients["line"] in run.stdout
+    assert KEY not in run.stdout + json.dumps(run.report)
+
+
+@pytest.mark.slow
+def test_a_passing_run_against_the_embedded_server_replays_nothing(run_cli):
+    """The default run stays as fast as before: no check failed, so no SDK is loaded."""
+    pytest.importorskip("openai")
+    run = run_cli("run", "--only", "RESP-001")
+    assert run.exit_code == 0, run.tail()
+    assert run.report["clients"]["replayed"] == 0
+    assert "nothing to replay" in run.report["clients"]["line"]

@@ -52,6 +52,17 @@ def unavailable_record(why: str) -> dict[str, Any]:
     }
 
 
+def not_needed_record() -> dict[str, Any]:
+    """The report's ``clients`` field of a run against the embedded server that failed nothing:
+    no replay was needed (``session`` says why it is not done regardless)."""
+    return {
+        "client": None,
+        "replayed": 0,
+        "line": "effect on clients: nothing to replay, no check failed against the embedded "
+        "reference server (a run against a URL replays every response through the openai SDK)",
+    }
+
+
 def effect_text(effect: dict[str, Any]) -> str:
     return f"{effect.get('client', '?')}: {effect.get('text', '')}"
 

@@ -1,11 +1,19 @@
-"""The run's side: start the replay worker when the run starts, feed it each exchange as it
-ends, and at the end write the effects into the report.
+"""The run's side: start the replay worker, feed it each exchange as it ends, and at the end
+write the effects into the report.
 
-Three calls from the suite: ``start`` once the tests are collected (the child imports the SDK
-while the run sends), ``on_exchange`` as the exchange runner's callback, and ``attach`` once the
-report is built, before it is written. The effects go beside each failed exchange's evidence
-(``client``) and into the report's ``clients`` summary. Without the SDK installed, ``clients``
-says how to install it.
+When the worker starts is the design's one trade-off. Against a target at a URL it starts with
+the run: the SDK's import (0.65 s of CPU in the child) and the replays overlap a run that mostly
+waits on the network, so the run takes no longer, and a passing run can say "the openai SDK
+parsed all N recorded responses". Against the embedded reference server a run waits on nothing:
+on two busy cores the child's CPU time made the default run 18 to 23 % slower. There it starts
+at the first failed test, and a run without failures replays nothing (the reference server's
+responses are the contract's own; the summary says so).
+
+Four calls from the suite: ``start`` once the tests are collected, ``on_exchange`` as the
+exchange runner's callback, ``on_failure`` when a test fails, and ``attach`` once the report is
+built, before it is written. The effects go beside each failed exchange's evidence (``client``)
+and into the report's ``clients`` summary. Without the SDK installed, ``clients`` says how to
+install it.
 """
 
 from __future__ import annotations
@@ -19,16 +27,16 @@ import pytest
 
 from conformance.clients.effects import Effect
 from conformance.clients.recording import Recording, exchange_key, recording_of
-from conformance.clients.render import summary_record, unavailable_record
+from conformance.clients.render import not_needed_record, summary_record, unavailable_record
 from conformance.clients.worker import Replayed, ReplayWorker
 from conformance.records import Exchange
 
 
 class Replays:
-    """The run's worker and the recordings it was sent, by key."""
+    """The run's worker (once started) and the recordings it was sent, by key."""
 
-    def __init__(self, worker: ReplayWorker) -> None:
-        self.worker = worker
+    def __init__(self) -> None:
+        self.worker: ReplayWorker | None = None
         self.sent: dict[str, Recording] = {}
         self.keys_by_name: dict[str, list[str]] = {}
         # The same bytes give the same effect: a third of a default run's responses repeat
@@ -36,8 +44,19 @@ class Replays:
         self.same_as: dict[str, str] = {}  # key -> the key of the recording replayed for it
         self._first_of: dict[tuple, str] = {}
 
+    def start(self) -> None:
+        if self.worker is None:
+            self.worker = ReplayWorker()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
     def send(self, exchange: Exchange) -> None:
-        """Queue one exchange for replay (called on the runner's event loop: only queues)."""
+        """Queue one exchange for replay (called on the runner's event loop: only queues).
+        Before the worker starts, nothing: ``attach`` sends every exchange at the end."""
+        if self.worker is None:
+            return
         try:
             recording = recording_of(exchange)
         except Exception:  # never let the replay break the run: this exchange goes unreplayed
@@ -64,11 +83,24 @@ def sdk_installed() -> bool:
 
 
 def start(config: pytest.Config) -> None:
-    """Start the worker now, so the SDK's import overlaps the run; killed at exit if unused."""
-    replays = Replays(ReplayWorker()) if sdk_installed() else None
+    """Start the worker with the run against a URL; against the embedded server, wait for a
+    failure (``on_failure``). The worker is killed at exit if it is still running."""
+    from conformance.settings import settings_from_pytest
+
+    replays = Replays() if sdk_installed() else None
     config.stash[replays_key] = replays
+    if replays is None:
+        return
+    config.add_cleanup(replays.close)
+    if not settings_from_pytest(config).embedded:
+        replays.start()
+
+
+def on_failure(config: pytest.Config) -> None:
+    """A test failed: its exchanges will be replayed, so the worker starts now if it has not."""
+    replays = config.stash.get(replays_key, None)
     if replays is not None:
-        config.add_cleanup(replays.worker.close)
+        replays.start()
 
 
 def on_exchange(config: pytest.Config) -> Callable[[Exchange], None] | None:
@@ -82,6 +114,9 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Ex
     replays = config.stash.get(replays_key, None)
     if replays is None:
         report["clients"] = unavailable_record("the openai SDK is not installed")
+        return
+    if replays.worker is None:
+        report["clients"] = not_needed_record()
         return
     for exchange in exchanges:  # the preflight, and anything the callback did not see
         replays.send(exchange)
@@ -100,6 +135,22 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Ex
                 record["client"] = effect.to_json()
     effects = [e for e in map(functools.partial(replays.effect, replayed), replays.sent) if e]
     report["clients"] = summary_record(replayed.client, effects)
+    _redact_effects(config, report)
+
+
+def _redact_effects(config: pytest.Config, report: dict[str, Any]) -> None:
+    """An exception's message quotes the response, which the exchange already redacted: the
+    second lock on the same door, as for all evidence."""
+    from conformance.redaction import url_secrets
+    from conformance.report.evidence import redact_all
+    from conformance.settings import settings_from_pytest
+
+    settings = settings_from_pytest(config)
+    secrets = tuple(s for s in (settings.api_key, *url_secrets(settings.base_url or "")) if s)
+    for test in _failed_tests(report):
+        for record in test["evidence"].get("exchanges", []):
+            if "client" in record:
+                record["client"] = redact_all(record["client"], secrets)
 
 
 def _failed_tests(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -73,11 +73,16 @@ class ReplayWorker:
         self._reader.join(timeout)
         if self._reader.is_alive():
             self.close()
-            self._replayed.unavailable = f"the replays did not end within {timeout:g} s"
-            self._replayed.client = None
-        elif self._replayed.client is None and self._replayed.unavailable is None:
-            self._replayed.unavailable = "the replay worker gave no answer"
+            return Replayed(unavailable=f"the replays did not end within {timeout:g} s")
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
         self.close()
+        if code != 0:  # a partial answer would count too few responses as parsed
+            return Replayed(unavailable=f"the replay worker stopped (exit status {code})")
+        if self._replayed.client is None and self._replayed.unavailable is None:
+            self._replayed.unavailable = "the replay worker gave no answer"
         return self._replayed
 
     def close(self) -> None:
