@@ -154,6 +154,38 @@ def test_the_sdk_offline_reproduces_the_facts_measured_with_openai_3_57():
     assert effect(plain('{"error": {"message": "no"}}', status=404)).kind == "http_error"
 
 
+def test_what_the_sdk_passes_through_unvalidated_and_a_cut_stream_are_effects_too():
+    pytest.importorskip("openai")
+    from dataclasses import replace
+
+    from conformance.clients.replay import replay
+
+    number = GOOD_EVENTS.replace('"content": "lo"', '"content": 5')
+    effect = replay(streamed(number + "data: [DONE]\n\n"))
+    assert effect is not None and effect.kind == "silent"
+    assert "returns delta.content as int where it declares a string" in effect.text
+    reset = replace(streamed(GOOD_EVENTS), transport_error="RemoteProtocolError")
+    effect = replay(reset)
+    assert effect is not None and (effect.kind, effect.error_type) == (
+        "raised",
+        "APIConnectionError",  # how the SDK wraps a reset in the middle of a stream
+    )
+    stream_as_json = replace(streamed(json.dumps(COMPLETION)), headers={})
+    effect = replay(stream_as_json)
+    assert effect is not None and effect.text == "yields 0 chunks, no error"
+
+
+def test_the_sdk_replays_offline_through_a_mock_transport():
+    pytest.importorskip("openai")
+    import httpx
+
+    from conformance.clients import replay
+
+    transport = replay._client()._client._transport  # the SDK's httpx client, and its transport
+    assert isinstance(transport, httpx.MockTransport)
+    assert replay._client().api_key == "replay"
+
+
 def test_request_fields_the_sdk_does_not_know_go_in_extra_body():
     pytest.importorskip("openai")
     from conformance.clients.replay import replay

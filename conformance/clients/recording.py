@@ -29,12 +29,16 @@ class Recording:
     status: int
     headers: dict[str, str]
     body: bytes
+    # What ended the response early on the wire (ReadError, RemoteProtocolError, ReadTimeout,
+    # "deadline"); None when it ended normally or at the suite's own size bound, which a client
+    # without that bound would read past.
+    transport_error: str | None = None
 
     def response_identity(self) -> tuple[Any, ...]:
         """What the client's behaviour depends on: equal identities, equal effects. The date
         and request ids a server stamps on each response are left out."""
         headers = tuple(sorted((k, v) for k, v in self.headers.items() if k not in _STAMPS))
-        return (self.stream, self.status, headers, self.body)
+        return (self.stream, self.status, headers, self.body, self.transport_error)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +48,7 @@ class Recording:
             "status": self.status,
             "headers": self.headers,
             "body": base64.b64encode(self.body).decode("ascii"),
+            "transport_error": self.transport_error,
         }
 
     @classmethod
@@ -55,6 +60,7 @@ class Recording:
             status=data["status"],
             headers=data["headers"],
             body=base64.b64decode(data["body"]),
+            transport_error=data.get("transport_error"),
         )
 
 
@@ -78,4 +84,5 @@ def recording_of(exchange: Exchange) -> Recording | None:
         status=exchange.status,
         headers=headers,
         body=exchange.body,
+        transport_error=exchange.error_type if exchange.error_type != "bound" else None,
     )

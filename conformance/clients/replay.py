@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -51,7 +52,28 @@ class _Served:
         assert self.recording is not None
         self.called = True
         recording = self.recording
-        return httpx.Response(recording.status, headers=recording.headers, content=recording.body)
+        if recording.transport_error is None:
+            return httpx.Response(
+                recording.status, headers=recording.headers, content=recording.body
+            )
+        content = _FailingAfterBody(recording.body, recording.transport_error, request)
+        return httpx.Response(recording.status, headers=recording.headers, stream=content)
+
+
+class _FailingAfterBody(httpx.SyncByteStream):
+    """The recorded bytes, then the transport failure that ended the recording (a reset, a
+    timeout): the client meets it where it met it on the wire."""
+
+    def __init__(self, body: bytes, error_type: str, request: httpx.Request) -> None:
+        self.body, self.request = body, request
+        error = getattr(httpx, error_type, None)
+        is_transport = isinstance(error, type) and issubclass(error, httpx.TransportError)
+        self.error = error if is_transport else httpx.ReadTimeout  # "deadline": it never ended
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.body:
+            yield self.body
+        raise self.error(f"replayed: the recorded response ended with {self.error.__name__}")
 
 
 _SERVED = _Served()
@@ -68,19 +90,29 @@ def _client() -> openai.OpenAI:
 def _call(client: openai.OpenAI, recording: Recording) -> Result:
     arguments = _arguments(recording.request_body, recording.stream)
     answer: Any = client.chat.completions.create(**arguments)
+    odd: dict[str, None] = {}  # ordered, once each
     if not recording.stream:
         choice = _first(getattr(answer, "choices", None))
-        message = getattr(choice, "message", None)
-        return Result(None, _text(getattr(message, "content", None)), _finish(choice))
+        content = getattr(getattr(choice, "message", None), "content", None)
+        _note_odd("message.content", content, odd)
+        _note_odd("finish_reason", getattr(choice, "finish_reason", None), odd)
+        return Result(None, _text(content), _finish(choice), tuple(odd))
     chunks, text, finish = 0, [], None
     for chunk in answer:
         chunks += 1
         choice = _first(getattr(chunk, "choices", None))
-        delta = getattr(choice, "delta", None)
-        if isinstance(getattr(delta, "content", None), str):
-            text.append(delta.content)
+        content = getattr(getattr(choice, "delta", None), "content", None)
+        _note_odd("delta.content", content, odd)
+        _note_odd("finish_reason", getattr(choice, "finish_reason", None), odd)
+        if isinstance(content, str):
+            text.append(content)
         finish = _finish(choice) or finish
-    return Result(chunks, "".join(text), finish)
+    return Result(chunks, "".join(text), finish, tuple(odd))
+
+
+def _note_odd(field: str, value: Any, odd: dict[str, None]) -> None:
+    if value is not None and not isinstance(value, str):
+        odd[f"{field} as {type(value).__name__}"] = None
 
 
 def _arguments(body: dict[str, Any], stream: bool) -> dict[str, Any]:
