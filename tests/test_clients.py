@@ -237,6 +237,95 @@ def test_without_the_sdk_no_worker_starts_and_the_summary_says_how_to_enable_it(
     assert "pip install 'chat-conformance[clients]'" in lines[-1][0]
 
 
+# ------------------------------------------------------------------------ the run's side
+
+
+class FakeWorker:
+    """Stands for the child process: answers every recording it was sent as parsed."""
+
+    def __init__(self) -> None:
+        self.sent: list[Recording] = []
+
+    def send(self, recording: Recording) -> None:
+        self.sent.append(recording)
+
+    def finish(self) -> Replayed:
+        effects = {r.key: Effect("fake 1", "parsed", f"parsed {r.key}") for r in self.sent}
+        return Replayed(client="fake 1", effects=effects)
+
+    def close(self) -> None:
+        pass
+
+
+def stream_exchange(name: str, model: str | None, body: str = GOOD_EVENTS) -> Exchange:
+    request = {**REQUEST, "stream": True, **({"model": model} if model else {})}
+    if model is None:
+        del request["model"]
+    return Exchange(
+        name=name,
+        url="http://x/v1/chat/completions",
+        request=RequestSpec(request),
+        request_headers={},
+        status=200,
+        headers={"content-type": "text/event-stream", "date": f"{name} {model}"},
+        body=body.encode(),
+    )
+
+
+def test_effects_go_to_the_failed_exchanges_and_equal_responses_are_replayed_once(monkeypatch):
+    monkeypatch.setattr(session, "sdk_installed", lambda: True)
+    monkeypatch.setattr(session, "ReplayWorker", FakeWorker)
+    config = pytest.Config.__new__(pytest.Config)
+    config.stash = pytest.Stash()
+    config.add_cleanup = lambda function: None  # type: ignore[method-assign]
+    monkeypatch.setattr(
+        "conformance.settings.settings_from_pytest",
+        lambda config: type("S", (), {"embedded": True, "api_key": KEY, "base_url": None}),
+    )
+    session.start(config)
+    callback = session.on_exchange(config)
+    assert callback is not None
+    first, same, other = (
+        stream_exchange("stream", "m"),
+        stream_exchange("stream", "n"),  # the same bytes, another model (the date differs)
+        stream_exchange("no_model", None, GOOD_EVENTS + "data: [DONE]\n\n"),
+    )
+    callback(first)  # before the first failure: nothing is sent yet
+    replays = config.stash[session.replays_key]
+    assert replays is not None and replays.worker is None
+    session.on_failure(config)
+    worker = replays.worker
+    test = {
+        "nodeid": "t",
+        "model": "n",
+        "outcome": "failed",
+        "evidence": {"exchanges": [{"name": "stream"}, {"name": "no_model"}]},
+    }
+    report: dict = {"requirements": [{"id": "SSE-002", "tests": [test]}]}
+    session.attach(config, report, [first, same, other])
+    assert [r.key for r in worker.sent] == ["stream [m]", "no_model"]  # "stream [n]" repeats
+    shown = [x["client"]["text"] for x in test["evidence"]["exchanges"]]
+    assert shown == ["parsed stream [m]", "parsed no_model"]
+    assert report["clients"]["replayed"] == 3
+
+
+def test_a_passing_run_against_the_embedded_server_loads_no_sdk(monkeypatch):
+    monkeypatch.setattr(session, "sdk_installed", lambda: True)
+    monkeypatch.setattr(session, "ReplayWorker", FakeWorker)
+    monkeypatch.setattr(
+        "conformance.settings.settings_from_pytest",
+        lambda config: type("S", (), {"embedded": True}),
+    )
+    config = pytest.Config.__new__(pytest.Config)
+    config.stash = pytest.Stash()
+    config.add_cleanup = lambda function: None  # type: ignore[method-assign]
+    session.start(config)
+    report: dict = {"requirements": []}
+    session.attach(config, report, [stream_exchange("stream", "m")])
+    assert report["clients"]["replayed"] == 0
+    assert "nothing to replay" in report["clients"]["line"]
+
+
 # --------------------------------------------------------------------------- rendering
 
 

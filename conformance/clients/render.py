@@ -69,9 +69,7 @@ def effect_text(effect: dict[str, Any]) -> str:
 
 def client_lines(report: dict[str, Any]) -> list[Line]:
     """Terminal lines: what the SDK did with each failed exchange, then the run's summary."""
-    clients = report.get("clients")
-    if not clients:
-        return []  # a report from before client effects, or a merged one without them
+    clients = report.get("clients")  # none in a report from before, or in a merged one
     lines: list[Line] = []
     for requirement in report.get("requirements", []):
         seen: list[str] = []
@@ -87,6 +85,8 @@ def client_lines(report: dict[str, Any]) -> list[Line]:
         lines += [(f"  {requirement['id']:<11} {text}", None) for text in shown]
     if lines:
         lines.insert(0, ("Effect on clients (each failed exchange replayed offline):", None))
+    if not clients:
+        return lines
     colour = None
     if clients.get("client"):
         colour = "yellow" if clients.get("raised") or clients.get("silent") else "green"
