@@ -84,7 +84,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.stash.get(_active_key, False):
         from conformance.clients import session as clients
 
-        clients.start(config)  # the openai SDK's replay worker loads while the run sends
+        clients.start(config)  # the openai SDK replay worker: now against a URL, else lazily
     if config.stash.get(_active_key, False) and config.option.verbose >= 0:
         from conformance.report.session import header_line
 
