@@ -316,3 +316,13 @@ def test_badge_command_as_users_run_it(report_file, run_cli):
     assert "cannot read" in missing.stderr
     unknown = run_cli("badge", str(report_file), "--format", "png")
     assert unknown.exit_code == 2 and "invalid choice" in unknown.stderr
+
+
+def test_the_readme_example_is_what_the_command_writes():
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    start = readme.index("### Badge")
+    section = readme[start : readme.index("\n### ", start + 1)]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    assert example == render(report_of(), "shields")
+    assert "chat-conformance badge reports/report.json -o conformance.svg" in section
+    assert "--format shields" in section

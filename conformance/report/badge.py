@@ -26,8 +26,10 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from conformance.report.shape import Report
+if TYPE_CHECKING:  # the parser imports this module for its defaults: nothing heavy at run time
+    from conformance.report.shape import Report
 
 DEFAULT_LABEL = "OpenAI API conformance"
 FORMATS = ("svg", "shields")

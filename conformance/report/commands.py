@@ -63,6 +63,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     baseline.add_argument("report", metavar="REPORT", help="a JSON report")
     baseline.add_argument("-o", "--output", metavar="PATH", help="default: standard output")
 
+    from conformance.report.badge import DEFAULT_LABEL, FORMATS  # small: no heavy imports
+
     badge = commands.add_parser(
         "badge",
         help="draw a README badge (SVG, or shields.io endpoint JSON) from a JSON report",
@@ -72,8 +74,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     badge.add_argument("report", metavar="REPORT", help="a JSON report (a merged one too)")
     badge.add_argument("-o", "--output", metavar="PATH", help="default: standard output")
-    badge.add_argument("--format", choices=("svg", "shields"), default="svg", help="default: svg")
-    badge.add_argument("--label", help='the left side (default: "OpenAI API conformance")')
+    badge.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="default: svg")
+    badge.add_argument(
+        "--label", default=DEFAULT_LABEL, help="the left side (default: %(default)s)"
+    )
 
 
 def run_command(arguments: argparse.Namespace) -> int:
@@ -181,11 +185,10 @@ def baseline_command(arguments: argparse.Namespace) -> int:
 
 
 def badge_command(arguments: argparse.Namespace) -> int:
-    from conformance.report.badge import DEFAULT_LABEL, render
+    from conformance.report.badge import render
     from conformance.report.json_report import load_report
 
-    label = DEFAULT_LABEL if arguments.label is None else arguments.label
-    text = render(load_report(arguments.report), arguments.format, label)
+    text = render(load_report(arguments.report), arguments.format, arguments.label)
     if arguments.output:
         path = Path(arguments.output)
         path.parent.mkdir(parents=True, exist_ok=True)
