@@ -65,7 +65,7 @@ class BadgeVerdict:
 
 def badge_verdict(report: Report) -> BadgeVerdict:
     """What the badge says about a (possibly merged) JSON report."""
-    requirements = report.get("requirements", [])
+    requirements = [r for r in report.get("requirements", []) if isinstance(r, dict)]
     levels = ("MUST", "SHOULD") if report.get("strict") else ("MUST",)
     preflight = (report.get("preflight") or {}).get("outcome")
     if report.get("complete") is False or preflight == "throttled":
