@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from conformance.report.commands import add_commands
 
-    add_commands(commands)  # merge, compare, baseline
+    add_commands(commands)  # merge, compare, baseline, badge
     return parser
 
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_command(arguments)
         if arguments.command == "serve":
             return serve_command(arguments)
-        if arguments.command in ("merge", "compare", "baseline"):
+        if arguments.command in ("merge", "compare", "baseline", "badge"):
             from conformance.report.commands import run_command as report_command
 
             return report_command(arguments)

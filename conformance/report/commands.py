@@ -1,4 +1,4 @@
-"""``chat-conformance merge | compare | baseline``: work on JSON reports after the runs.
+"""``chat-conformance merge | compare | baseline | badge``: work on JSON reports after the runs.
 
 Exit codes follow ``run``: 0 the (merged) gate passes, 1 it does not, 2 the command could not
 do its work (a file that is not a report, a bad path), with one line on stderr. Imports wait
@@ -63,6 +63,22 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     baseline.add_argument("report", metavar="REPORT", help="a JSON report")
     baseline.add_argument("-o", "--output", metavar="PATH", help="default: standard output")
 
+    from conformance.report.badge import DEFAULT_LABEL, FORMATS  # small: no heavy imports
+
+    badge = commands.add_parser(
+        "badge",
+        help="draw a README badge (SVG, or shields.io endpoint JSON) from a JSON report",
+        description="Write a badge with the report's verdict and MUST passed/total: a static "
+        "SVG, or with --format shields the JSON a shields.io endpoint badge reads. Exits 0 "
+        "whatever the verdict.",
+    )
+    badge.add_argument("report", metavar="REPORT", help="a JSON report (a merged one too)")
+    badge.add_argument("-o", "--output", metavar="PATH", help="default: standard output")
+    badge.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="default: svg")
+    badge.add_argument(
+        "--label", default=DEFAULT_LABEL, help="the left side (default: %(default)s)"
+    )
+
 
 def run_command(arguments: argparse.Namespace) -> int:
     from conformance.report.baseline import BaselineError
@@ -73,6 +89,8 @@ def run_command(arguments: argparse.Namespace) -> int:
             return merge_command(arguments)
         if arguments.command == "compare":
             return compare_command(arguments)
+        if arguments.command == "badge":
+            return badge_command(arguments)
         return baseline_command(arguments)
     except (CommandError, ReportError, BaselineError) as problem:
         print(f"chat-conformance: error: {problem}", file=sys.stderr)
@@ -161,6 +179,21 @@ def baseline_command(arguments: argparse.Namespace) -> int:
     if arguments.output:
         _write(Path(arguments.output), text)
         print(f"{len(entries)} known failures written to {arguments.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def badge_command(arguments: argparse.Namespace) -> int:
+    from conformance.report.badge import render
+    from conformance.report.json_report import load_report
+
+    text = render(load_report(arguments.report), arguments.format, arguments.label)
+    if arguments.output:
+        path = Path(arguments.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))  # the same bytes on every platform
+        print(f"{arguments.format} badge written to {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK
