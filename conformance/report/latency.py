@@ -26,6 +26,7 @@ Pure functions over records and report dicts: ``latency_chart`` draws them, ``te
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from conformance.records import Exchange, strict_json
 SAMPLE_PREFIX = "latency_sample"  # the exchange names of --latency-samples requests
 PERCENTILE_METHOD = "nearest-rank"
 NO_DATA = "no data"
+NO_VALUE = "\u2013"  # an en dash where a figure has no value
 
 TokensSource = Literal["usage", "content events", "usage and content events"]
 
@@ -133,7 +135,7 @@ def timing_of(exchange: Exchange) -> Timing | None:
             model, False, exchange.first_byte_at, None, (), exchange.elapsed, None, None, None
         )
     events = exchange.sse.events
-    gaps = tuple(max(0.0, b.received_at - a.received_at) for a, b in zip(events, events[1:]))
+    gaps = tuple(max(0.0, b.received_at - a.received_at) for a, b in itertools.pairwise(events))
     content_times: list[float] = []
     usage_tokens: int | None = None
     for event in events:
@@ -208,7 +210,9 @@ def model_figures(timings: Sequence[Timing]) -> ModelLatency:
     figures: ModelLatency = {
         "exchanges": len(timings),
         "streams": len(streams),
-        "time_to_first_byte_ms": _spread([t.first_byte for t in timings if t.first_byte is not None]),
+        "time_to_first_byte_ms": _spread(
+            [t.first_byte for t in timings if t.first_byte is not None]
+        ),
         "time_to_first_token_ms": _spread(
             [t.first_token for t in streams if t.first_token is not None]
         ),
@@ -256,34 +260,45 @@ def latency_section(
 def show_ms(value: float | None) -> str:
     """300 ms, 1.25 s; an en dash for no value."""
     if value is None:
-        return "–"
+        return NO_VALUE
     if value >= 1000:
         return f"{value / 1000:.2f} s"
     return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
+def show_pair(p50: float | None, p95: float | None) -> str:
+    """p50/p95 with one unit: 305/331 ms, 0.77/1.20 s."""
+    if p50 is None or p95 is None:
+        return f"{show_ms(p50)}/{show_ms(p95)}"
+    if max(p50, p95) >= 1000:
+        return f"{p50 / 1000:.2f}/{p95 / 1000:.2f} s"
+    return f"{_number(p50)}/{_number(p95)} ms"
+
+
+def _number(ms: float) -> str:
+    return f"{ms:.0f}" if ms >= 10 else f"{ms:.1f}"
+
+
 def model_line(model: str, figures: ModelLatency) -> str:
-    """One terminal line: every figure of one model."""
+    """One terminal line: every figure of one model (p50/p95)."""
     if figures.get("no_data"):
         return f"  {model}: {NO_DATA} ({figures['no_data']})"
     first_byte = figures["time_to_first_byte_ms"]
     first_token = figures["time_to_first_token_ms"]
     gap = figures["event_gap_ms"]
     total = figures["total_ms"]
-    parts = [
-        f"first byte {show_ms(first_byte['p50'])}/{show_ms(first_byte['p95'])}",
-    ]
+    parts = [f"first byte {show_pair(first_byte['p50'], first_byte['p95'])}"]
     if figures["streams"]:
         parts += [
-            f"first token {show_ms(first_token['p50'])}/{show_ms(first_token['p95'])}",
-            f"event gap {show_ms(gap['p50'])}/{show_ms(gap['p95'])} max {show_ms(gap.get('max'))}",
+            f"first token {show_pair(first_token['p50'], first_token['p95'])}",
+            f"event gap {show_pair(gap['p50'], gap['p95'])} (max {show_ms(gap.get('max'))})",
         ]
-    parts.append(f"total {show_ms(total['p50'])}/{show_ms(total['p95'])}")
+    parts.append(f"total {show_pair(total['p50'], total['p95'])}")
     rate = figures["tokens_per_second"]
     if rate["p50"] is not None:
         parts.append(f"{rate['p50']:g} tokens/s ({rate['counted_from']})")
     elif figures["streams"]:
-        parts.append("tokens/s: no data")
+        parts.append(f"tokens/s: {NO_DATA}")
     else:
         parts.append("no streams")
     return f"  {model}: " + " · ".join(parts)

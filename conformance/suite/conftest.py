@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance import options
 from conformance.exchange import Exchange, ExchangeRunner, Target
 from conformance.latency_samples import send_samples
-from conformance import options
 from conformance.plugin import run_info_key
 from conformance.probes import PROBES, SERVED_PROBES
 from conformance.report import request_log
