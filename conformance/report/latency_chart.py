@@ -112,7 +112,7 @@ def _table(models: dict[str, ModelLatency]) -> str:
             _text(show_pair(*_p(f["total_ms"]))),
             tokens,
         ]
-        rows.append(f"<tr><td>{_text(name)}</td>" + "".join(f"<td>{c}</td>" for c in cells))
+        rows.append(f"<tr><td>{_text(name)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>")
     body = "".join(rows)
     return (
         '<table class="cc-matrix cc-latency" style="white-space:nowrap">'
