@@ -181,7 +181,8 @@ def run_context(
                 context.plan_generated(generation, generated)
             yield context
             samples = options.pytest_value(pytestconfig, "latency_samples")
-            send_samples(runner, settings.models, samples)  # after every test: one at a time
+            if samples and not context.throttled():  # after every test, one at a time
+                send_samples(runner, settings.models, samples)
         finally:
             runner.close()
             before = info.pop("sent_before", [])
