@@ -193,6 +193,7 @@ async def _attempt(
     started_at = time.time()
     start = time.monotonic()
     status: int | None = None
+    first_byte_at: float | None = None
     response_headers: dict[str, str] = {}
     body = bytearray()
     parser = SseParser() if spec.wants_stream else None
@@ -204,6 +205,7 @@ async def _attempt(
             async with client.stream(
                 spec.method, target.url(spec.path), content=spec.encoded_body(), headers=headers
             ) as response:
+                first_byte_at = time.monotonic() - start  # httpx has read the headers, no body
                 status = response.status_code
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 async with contextlib.aclosing(response.aiter_raw()) as chunks:
@@ -240,6 +242,7 @@ async def _attempt(
         attempts=attempt,
         started_at=started_at,
         elapsed=elapsed,
+        first_byte_at=first_byte_at,
     )
     return redact_exchange(exchange, target.secrets)
 

@@ -207,7 +207,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             config.stash.get(reporting.baseline_key, None),
             list(config.stash[_outcomes_key].values()),
         ),
-        run={**reporting.run_metadata(config), **_generation(run), **_preflight(run)},
+        run={
+            **reporting.run_metadata(config),
+            **_generation(run),
+            **_preflight(run),
+            **({"latency": run["latency"]} if run.get("latency") else {}),
+        },
     )
     config.stash[reporting.report_key] = report  # for the terminal summary and the HTML
     if settings.json_path:

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from conformance.report.json_report import run_label
+from conformance.report.latency_chart import latency_html
 from conformance.report.matrix import (
     NOT_RUN,
     Cell,
@@ -437,7 +438,7 @@ def render_sections(report: Report) -> str:
         "for that model. FAIL links to its evidence below; known = a failure the baseline lists "
         "(reported, not gating); skip = could not be judged (hover for why).</p>"
         f"{render_matrix(report)}{render_skips(report)}{render_baseline(report)}"
-        f"{render_failures(report)}</section>"
+        f"{latency_html(report)}{render_failures(report)}</section>"
     )
 
 

@@ -8,6 +8,7 @@ prints the same summary for a merged report.
 
 from __future__ import annotations
 
+from conformance.report.latency import latency_lines
 from conformance.report.matrix import Column, by_area, cell, columns, several_targets
 from conformance.report.shape import Report, RequirementEntry
 from conformance.report.text import shortened
@@ -129,6 +130,7 @@ def summary_lines(report: Report, *, verbose: bool = False, width: int = 100) ->
     if unjudged:
         lines.append((f"Could not be judged ({len(unjudged)}):", "yellow"))
         lines += [(line, None) for line in _table(unjudged, width)]
+    lines += latency_lines(report)  # conformance/report/latency.py
     lines.append(verdict_line(report))
     if baseline and not report.get("conformant"):
         if report.get("gate_passed"):

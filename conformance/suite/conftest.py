@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance import options
 from conformance.exchange import Exchange, ExchangeRunner, Target
+from conformance.latency_samples import send_samples
 from conformance.plugin import run_info_key
 from conformance.probes import PROBES, SERVED_PROBES
 from conformance.report import request_log
+from conformance.report.latency import latency_section
 from conformance.settings import Settings, settings_from_pytest
 
 if TYPE_CHECKING:  # Hypothesis is imported only by runs that generate requests
@@ -177,11 +180,17 @@ def run_context(
                 generation = _generation(pytestconfig, settings, target, runner, cleanup)
                 context.plan_generated(generation, generated)
             yield context
+            samples = options.pytest_value(pytestconfig, "latency_samples")
+            if samples and not context.throttled():  # after every test, one at a time
+                send_samples(runner, settings.models, samples)
         finally:
             runner.close()
             before = info.pop("sent_before", [])
             info["requests_sent"] = runner.sent + len(before)
             info["throttled"] = [*info.get("throttled", []), *context.throttled()]
+            info["latency"] = latency_section(
+                [*before, *runner.completed()], settings.models, settings.concurrency
+            )
             if context.generation is not None:
                 info["generation"] = context.generation.summary()
             if settings.request_log:
