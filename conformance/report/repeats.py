@@ -69,7 +69,7 @@ def differences(first: ExchangeRecord, other: ExchangeRecord) -> list[str]:
     if first_stream is not None and other_stream is not None:
         count, before = other_stream.get("event_count", 0), first_stream.get("event_count", 0)
         if count != before:
-            found.append(f"{count} events (not {before})")
+            found.append(f"{count} {'event' if count == 1 else 'events'} (not {before})")
         if other_stream.get("marked") != first_stream.get("marked"):
             marked = other_stream.get("marked") or []
             found.append(
