@@ -382,7 +382,8 @@ def render_exchange(exchange: ExchangeRecord, number: int | None = None) -> str:
         '<p class="cc-small">Sent (set <code>API_KEY</code> to your key to run it again):</p>',
         f"<pre>{esc(exchange.get('curl'))}</pre>",
     ]
-    if exchange.get("error"):
+    stream = exchange.get("stream")
+    if exchange.get("error") and stream is None:  # a stream's error ends its transcript
         parts.append(f'<p class="cc-small">Error: {esc(exchange["error"])}</p>')
     if status is not None:
         header_text = "\n".join(f"{k}: {v}" for k, v in headers.items())
@@ -390,7 +391,6 @@ def render_exchange(exchange: ExchangeRecord, number: int | None = None) -> str:
             f"<details><summary>Response headers ({len(headers)})</summary>"
             f"<pre>HTTP {esc(status)}\n{esc(header_text)}</pre></details>"
         )
-    stream = exchange.get("stream")
     if stream is not None:
         parts.append(render_transcript(stream, exchange))
     elif exchange.get("body") is not None and status is not None:
@@ -549,9 +549,15 @@ def render_page(title: str, body: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>body{{margin:24px;background:#fff}}"
-        f"h1.cc-title{{font:600 22px {FONTS};margin:0 0 8px;color:#1f2328}}</style></head>"
-        f'<body><h1 class="cc-title">{esc(title)}</h1>{body}</body></html>\n'
+        f"h1.cc-title{{font:600 22px {FONTS};margin:0 0 8px;color:#1f2328}}"
+        "h1.cc-title span{white-space:nowrap}</style></head>"
+        f'<body><h1 class="cc-title">{title_parts(title)}</h1>{body}</body></html>\n'
     )
+
+
+def title_parts(title: str) -> str:
+    """A long title wraps between its parts, never inside one ("chat-" | "conformance")."""
+    return " · ".join(f"<span>{esc(part)}</span>" for part in title.split(" · "))
 
 
 # The page's font stack, ending with the colour emoji fonts of each platform: a prompt or a
