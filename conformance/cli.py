@@ -45,9 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_to_argparse(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after '--'")
 
-    serve = commands.add_parser("serve", help="run the reference server in the foreground")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server in the foreground",
+        description="Run the embedded reference server in the foreground, to point a client or "
+        "another run at it. It echoes the last message, as JSON or as a stream; --fault breaks "
+        "one rule, --variation is legal but unusual. Ctrl+C stops it.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
     serve.add_argument(
         "--api-key", default=None, help="the key it accepts (default: sk-reference-key)"
     )
@@ -71,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--list", action="store_true", help="list the faults and variations and exit"
     )
 
-    listing = commands.add_parser("requirements", help="print the requirement catalog (Markdown)")
+    listing = commands.add_parser(
+        "requirements",
+        help="print the requirement catalog (Markdown)",
+        description="Print the requirement catalog as a Markdown table: ID, level, title and "
+        "statement of every requirement the suite checks.",
+    )
     listing.add_argument(
         "--faults",
         action="store_true",
@@ -301,12 +316,7 @@ def serve_command(arguments: argparse.Namespace) -> int:
     from conformance.reference.variations import VARIATIONS
 
     if arguments.list:
-        print("Faults (each breaks one rule):")
-        for fault in FAULTS.values():
-            print(f"  {fault.name:<28} {', '.join(fault.targets):<24} {fault.description}")
-        print("Variations (legal but unusual):")
-        for variation in VARIATIONS.values():
-            print(f"  {variation.name:<28} {variation.description}")
+        print(reference_listing(FAULTS.values(), VARIATIONS.values()))
         return 0
     check_reference_names(arguments.fault, arguments.variation)
     config = ServerConfig(
@@ -321,6 +331,34 @@ def serve_command(arguments: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how it stops: no traceback
         serve(config, arguments.host, arguments.port)
     return 0
+
+
+LISTING_BROKEN_WIDTH = 46  # a longer list of broken requirements gets a line of its own
+
+
+def reference_listing(faults, variations) -> str:
+    """``serve --list``: names, the requirements each fault breaks, descriptions, in columns
+    as wide as their entries (the rare very long list of requirements gets its own line)."""
+    names = [*(f.name for f in faults), *(v.name for v in variations)]
+    name_width = max(map(len, names), default=0)
+    broken = {f.name: ", ".join(f.targets) for f in faults}
+    broken_width = max(
+        (len(b) for b in broken.values() if len(b) <= LISTING_BROKEN_WIDTH), default=0
+    )
+    indent = " " * (2 + name_width + 2 + broken_width + 2)
+    lines = ["Faults (each breaks one rule; the requirements it breaks):"]
+    for fault in faults:
+        shown = broken[fault.name]
+        if len(shown) > broken_width:
+            lines.append(f"  {fault.name:<{name_width}}  {shown}")
+            lines.append(f"{indent}{fault.description}")
+        else:
+            lines.append(
+                f"  {fault.name:<{name_width}}  {shown:<{broken_width}}  {fault.description}"
+            )
+    lines.append("Variations (legal but unusual):")
+    lines += [f"  {v.name:<{name_width}}  {v.description}" for v in variations]
+    return "\n".join(lines)
 
 
 def serve_banner(host: str, port: int, api_key: str) -> str:

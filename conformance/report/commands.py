@@ -120,7 +120,7 @@ def _write(path: Path, text: str) -> None:
 
 def merge_command(arguments: argparse.Namespace) -> int:
     from conformance.catalog import load_catalog
-    from conformance.report.html import report_page
+    from conformance.report.html import plural, report_page
     from conformance.report.json_report import load_report, write_report
     from conformance.report.merge import merge_reports
     from conformance.report.terminal import plain, summary_lines
@@ -131,8 +131,8 @@ def merge_command(arguments: argparse.Namespace) -> int:
     merged = merge_reports(reports, load_catalog(), strict=True if arguments.strict else None)
     write_report(merged, output)
     html_path = Path(arguments.html) if arguments.html else output.with_suffix(".html")
-    _write(html_path, report_page(merged, "chat-conformance report (merged)"))
-    print(f"merged {len(reports)} reports: {output}, {html_path}")
+    _write(html_path, report_page(merged, "merged report"))
+    print(f"merged {plural(len(reports), 'report')}: {output}, {html_path}")
     print(plain(summary_lines(merged)))
     if merged.get("complete") is False:
         print("chat-conformance: error: a shard was throttled; no verdict", file=sys.stderr)
@@ -166,6 +166,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
 def baseline_command(arguments: argparse.Namespace) -> int:
     from conformance.catalog import load_catalog
     from conformance.report.baseline import baseline_toml, entries_from_report
+    from conformance.report.html import plural
     from conformance.report.json_report import load_report, run_label
 
     report = load_report(arguments.report)
@@ -178,7 +179,8 @@ def baseline_command(arguments: argparse.Namespace) -> int:
     text = baseline_toml(entries, header)
     if arguments.output:
         _write(Path(arguments.output), text)
-        print(f"{len(entries)} known failures written to {arguments.output}", file=sys.stderr)
+        written = plural(len(entries), "known failure")
+        print(f"{written} written to {arguments.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -45,14 +45,20 @@ def _target_of(test: TestEntry, default: str) -> str:
 
 
 def columns(report: Report) -> list[Column]:
-    """Every (target, model) pair the report has tests for, in the order the run named them."""
+    """Every (target, model) pair the report has tests for, in the order the run named them
+    (a merged report: the order its reports were given, then each one's models)."""
     default = run_label(report)
     tested = [
         Column(_target_of(t, default), t.get("model") or "")
         for r in report.get("requirements", [])
         for t in r.get("tests", [])
     ]
-    listed = [Column(default, m) for m in (report.get("target") or {}).get("models", [])]
+    listed = [
+        Column(str(run.get("label") or default), model)
+        for run in report.get("runs") or []
+        for model in run.get("models", [])
+    ]
+    listed += [Column(default, m) for m in (report.get("target") or {}).get("models", [])]
     ordered = list(dict.fromkeys([*listed, *tested]))
     return [c for c in ordered if c in set(tested)] or ordered
 

@@ -138,5 +138,10 @@ def html_summary(config: pytest.Config) -> str | None:
     if report is None:
         return None
     from conformance.report.html import render_sections, stylesheet
+    from conformance.report.pytest_html_page import name_page, run_count
 
-    return f"<style>{stylesheet('pytest-html.css')}</style>{render_sections(report)}"
+    name_page(config, report)
+    return (
+        f"<style>{stylesheet('pytest-html.css')}</style>{render_sections(report)}"
+        f"{run_count(report)}"
+    )

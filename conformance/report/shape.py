@@ -94,6 +94,7 @@ class StreamRecord(TypedDict):
     comments: int
     invalid_utf8: bool
     line_endings: list[str]
+    ended: NotRequired[str]  # how it ended: report/stream_end.py (done, closed, bound, ...)
 
 
 class ExchangeRecord(TypedDict):
