@@ -54,6 +54,9 @@ class CatalogReporter(TerminalReporter):  # type: ignore[misc]  # final for user
         finally:
             self._tw._file = standard_out
 
+    def pytest_collection(self) -> None:
+        """Left out ("collecting ..."): the header says how many tests run."""
+
     def report_collect(self, final: bool = False) -> None:
         """Left out: the header says how many tests run."""
 

@@ -179,6 +179,8 @@ def write_summary(reporter: Any) -> bool:
     report = config.stash.get(report_key, None)
     if report is None:
         return False
+    if reporter._tw.width_of_current_line == 0:
+        reporter.currentfspath = None  # pytest ended the tests' line already: no blank line
     reporter.section("chat-conformance")
     width = reporter._tw.fullwidth  # the terminal width, for the failure table
     if not reporter.isatty():

@@ -191,7 +191,8 @@ def body_lines(report: Report, *, verbose: bool = False, width: int = 100) -> li
         if requirement.get("status") != "skipped" or not requirement.get("tests"):
             continue
         skipping = [(c, v) for c in cols if (v := cell(requirement, c, report)).status == "skipped"]
-        reason = (skipping[0][1].reason if skipping else "") or "no reason given"
+        reason = (skipping[0][1].reason if skipping else "").removeprefix("Skipped: ")
+        reason = reason or "no reason given"
         where = _where(skipping, cols, several)
         unjudged.append((requirement["id"], requirement.get("level", ""), where, reason, ""))
     if unjudged:
