@@ -15,10 +15,12 @@ would land in the middle of one. The gate keeps every line whole:
   line), so pytest's own line reads as if it had been alone, and the last drawing is erased at
   the end.
 
-``ProgressTicker`` is the thread that draws: at once when the first request is queued, then every
-``interval`` seconds while requests are pending (even when none ends: a slow target shows the
-same counts, with the time growing), once more when the last one ends; idle otherwise. It is a
-daemon and ``stop`` waits for it briefly, so it never keeps a run from ending.
+``ProgressTicker`` is the thread that draws: as soon as the first request is queued (a tenth of
+a second later, once the run's plan is queued too), then every ``LOG_INTERVAL`` seconds in a log
+(every second, and on each change at most five times a second, on a terminal) while requests
+are pending, even when none ends (a slow target shows the same counts, the seconds growing),
+once more when the last one ends; idle otherwise. It is a daemon and ``stop`` waits for it
+briefly, so it never keeps a run from ending.
 
 The gate also writes paths as a user reads them: the installed package's directory and any
 ``site-packages`` prefix are left out (a traceback from a crash shows ``conformance/...``).
@@ -35,6 +37,7 @@ from typing import TextIO
 from conformance.progress import RequestCounts, Snapshot
 from conformance.report.text import shortened
 
+SETTLE = 0.1  # after the first request is queued: the rest of the plan is queued within this
 TTY_REFRESH = 0.2  # a terminal's line is redrawn at most this often,
 TTY_EVERY = 1.0  # and this often at least (the seconds count up)
 LOG_INTERVAL = 1.5  # a log gets a progress line this often while requests are pending: under
@@ -193,6 +196,9 @@ class ProgressTicker:
 
     def _tick(self, now: float) -> None:
         snapshot = self.counts.snapshot()
+        if snapshot.pending > 0 and not self._sending:
+            self._stopping.wait(SETTLE)  # "0/1 done" would be true for a millisecond only
+            snapshot, now = self.counts.snapshot(), time.monotonic()
         if snapshot.pending > 0:
             due = now - self._last_shown >= self.every
             changed = progress_text(snapshot, now=0) != self._last_counts

@@ -183,7 +183,8 @@ def write_summary(reporter: Any) -> bool:
         reporter.currentfspath = None  # pytest ended the tests' line already: no blank line
     reporter.section("chat-conformance")
     width = reporter._tw.fullwidth  # the terminal width, for the failure table
-    if not reporter.isatty():
+    tty = reporter.isatty() if callable(reporter.isatty) else reporter.isatty  # pytest 8: bool
+    if not tty:
         width = max(width, 120)  # a log does not wrap: room for the reasons and their values
     lines = session_lines(report, verbose=config.option.verbose > 0, width=width)
     for text, colour in lines:
