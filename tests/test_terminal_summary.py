@@ -131,3 +131,18 @@ def test_a_failure_is_shown_as_expected_actual_and_the_request_to_send_again():
     generated = Violation("served?", reproduction="this minimal request:\ncurl ...").render()
     block = failure_block(load_catalog().get("GEN-001"), None, (generated,), evidence)  # type: ignore[arg-type]
     assert block.count("curl") == 1  # a generated request carries its own
+
+
+def test_one_reason_shared_by_many_requirements_is_listed_once():
+    reason = "Skipped: throttled, not a conformance verdict: the preflight still got 429"
+    ids = ["AUTH-001", "AUTH-002", "AUTH-003", "AUTH-004", "SSE-001"]
+    report = _report([_outcome(i, "skipped", reason) for i in ids])
+    texts = [t for t, _ in summary_lines(report, width=120)]
+    index = texts.index("Could not be judged (5):")
+    assert texts[index + 1] == (
+        "  5 requirements, AUTH-001 to SSE-001: throttled, not a conformance verdict: the "
+        "preflight still got 429"
+    )
+    assert texts[index + 2].startswith("NOT CONFORMANT") or texts[index + 2].startswith(
+        "CONFORMANT"
+    )

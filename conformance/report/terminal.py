@@ -56,7 +56,7 @@ def _table(rows: list[Row], width: int) -> list[str]:
     lines = []
     for requirement_id, level, where, reason, actual in rows:
         where = shortened(where, where_width - 1, prose=True)
-        head = f"  {requirement_id:<11} {level:<6} " + (
+        head = (f"  {requirement_id:<11} {level:<6} " if level else f"  {requirement_id} ") + (
             f"{where:<{where_width}}  " if where_width else ""
         )
         room = max(50, width - len(head) - 1)
@@ -197,8 +197,24 @@ def body_lines(report: Report, *, verbose: bool = False, width: int = 100) -> li
         unjudged.append((requirement["id"], requirement.get("level", ""), where, reason, ""))
     if unjudged:
         lines.append((f"Could not be judged ({len(unjudged)}):", "yellow"))
-        lines += [(line, None) for line in _table(unjudged, width)]
+        lines += [(line, None) for line in _table(_grouped(unjudged), width)]
     return lines
+
+
+def _grouped(rows: list[Row], at_least: int = 4) -> list[Row]:
+    """Rows that give one reason (a throttled run: every requirement) as one row, the first and
+    last IDs in its first column: the reason once, not 56 times."""
+    by_reason: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        by_reason.setdefault((row[2], row[3]), []).append(row)
+    grouped = []
+    for (where, reason), same in by_reason.items():
+        if len(same) < at_least:
+            grouped += same
+            continue
+        first, last = same[0][0], same[-1][0]
+        grouped.append((f"{len(same)} requirements, {first} to {last}:", "", where, reason, ""))
+    return grouped
 
 
 def closing_lines(report: Report) -> list[Line]:
