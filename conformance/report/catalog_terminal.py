@@ -5,10 +5,12 @@ can load it the same way). Like pytest-sugar, it puts its own subclass of pytest
 ``TerminalReporter`` in place of pytest's, because what has to change is how pytest writes, not
 what: a subclass keeps every option (``-v``, ``-q``, ``-x``, ``-r``, ``--tb``) working. It:
 
-- writes through a ``LineGate`` on a duplicate of the real standard output, made before any
-  test runs: the live progress (``report/live.py``) is drawn from another thread while tests
-  wait, when pytest captures the standard output at the file descriptor, and must neither be
-  captured nor cut pytest's lines in half;
+- writes through a ``LineGate`` (``report/live.py``), so that the live progress, drawn from
+  another thread whenever requests are in flight, never cuts one of pytest's lines in half. The
+  gate sits on a duplicate of the real standard output, made before any test runs: pytest
+  captures the descriptor itself while a test runs, which is when the progress is drawn. (The
+  other way, sending everything before the first test reports, would leave the shrinking of a
+  generated failure, which sends during its test, without progress.)
 - replaces pytest's header (platform, rootdir, plugins, "collected N items") with the suite's
   own (``session.header_lines``: target, models, profile, seed, config file);
 - names tests as the suite does (``test_auth.py``, ``test_sse_framing.py::test_sse[m-SSE-001]``:
@@ -61,6 +63,7 @@ class CatalogReporter(TerminalReporter):  # type: ignore[misc]  # final for user
         """Left out: the header says how many tests run."""
 
     def write_fspath_result(self, nodeid: str, res: str, **markup: bool) -> None:
+        """pytest's, with the module named by its node ID (``test_auth.py``), not its path."""
         path = nodeid.split("::", 1)[0]
         if self.currentfspath is None or path != self.currentfspath:
             if self.currentfspath is not None and self._show_progress_info:
@@ -70,7 +73,8 @@ class CatalogReporter(TerminalReporter):  # type: ignore[misc]  # final for user
             self._tw.write(path + " ")
         self._tw.write(res, flush=True, **markup)
 
-    def _locationline(self, nodeid, fspath, lineno, domain) -> str:
+    def _locationline(self, nodeid: str, fspath: str, lineno: int | None, domain: str) -> str:
+        """``-v``'s name of a test: its node ID, relative to the suite (the rootdir)."""
         return f"{nodeid} "
 
     def short_test_summary(self) -> None:
