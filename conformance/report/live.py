@@ -151,19 +151,25 @@ class LineGate:
 
 
 class ProgressTicker:
-    """Draws the run's request counts on a gate while requests are pending."""
+    """Draws the run's request counts on a gate while requests are pending.
+
+    Lines are spaced by ``every`` seconds, the run's first excepted: requests sent one after
+    another (the shrinking of a generated failure) show as one line every ``every`` seconds, not
+    two per request. When the last pending request ends, its line is owed and comes when due.
+    """
 
     def __init__(self, gate: LineGate, *, every: float | None = None) -> None:
         self.gate = gate
         self.counts = RequestCounts(on_change=self.poke)
-        tty = gate.isatty()
-        self.every = every or (TTY_EVERY if tty else LOG_INTERVAL)  # at least this often
-        self.pause = TTY_REFRESH if tty else 0.0  # and at most this often (a terminal)
+        self.tty = gate.isatty()
+        self.every = every or (TTY_EVERY if self.tty else LOG_INTERVAL)
+        self.pause = TTY_REFRESH if self.tty else 0.0  # a terminal: at most this often
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chat-progress", daemon=True)
-        self._sending = False
-        self._last_shown = 0.0
+        self._sending = False  # requests are pending
+        self._owed = False  # counts not shown yet (while sending, and once after)
+        self._last_shown: float | None = None
         self._last_counts = ""
 
     def start(self) -> None:
@@ -182,7 +188,7 @@ class ProgressTicker:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            if self._sending:
+            if self._owed and self._last_shown is not None:
                 self._wake.wait(max(0.0, self._last_shown + self.every - time.monotonic()))
             else:
                 self._wake.wait()
@@ -191,33 +197,32 @@ class ProgressTicker:
                 break
             self._tick(time.monotonic())
             self._stopping.wait(self.pause)
-        if self._sending:
-            self._finish(self.counts.snapshot())
+        if self._owed:
+            self._draw(self.counts.snapshot(), time.monotonic(), final=True)
 
     def _tick(self, now: float) -> None:
         snapshot = self.counts.snapshot()
-        if snapshot.pending > 0 and not self._sending:
-            self._stopping.wait(SETTLE)  # "0/1 done" would be true for a millisecond only
-            snapshot, now = self.counts.snapshot(), time.monotonic()
         if snapshot.pending > 0:
-            due = now - self._last_shown >= self.every
-            changed = progress_text(snapshot, now=0) != self._last_counts
-            if not self._sending or due or (self.gate.isatty() and changed):
-                self._sending = True
-                self._show(snapshot, now)
+            if self._last_shown is None:  # the run's first request: the plan follows at once
+                self._stopping.wait(SETTLE)
+                snapshot, now = self.counts.snapshot(), time.monotonic()
+            self._sending = self._owed = True
         elif self._sending:
-            self._finish(snapshot)
+            self._sending = False  # the last pending request ended: its counts are owed
+        if not self._owed:
+            return
+        due = self._last_shown is None or now - self._last_shown >= self.every
+        changed = self.tty and self._sending and progress_text(snapshot, now=0) != self._last_counts
+        if due or changed:
+            self._draw(snapshot, now, final=not self._sending)
 
-    def _show(self, snapshot: Snapshot, now: float) -> None:
+    def _draw(self, snapshot: Snapshot, now: float, *, final: bool) -> None:
+        """The counts; at the end of the pending requests, a log gets them once more and a
+        terminal's line is cleared."""
         self._last_shown = now
         self._last_counts = progress_text(snapshot, now=0)
-        self.gate.show(progress_text(snapshot, now))
-
-    def _finish(self, snapshot: Snapshot) -> None:
-        """The pending requests have all ended: a log gets the final counts, a terminal's
-        line is cleared."""
-        self._sending = False
-        if self.gate.isatty():
+        self._owed = not final
+        if final and self.tty:
             self.gate.show(None)
         else:
-            self._show(snapshot, time.monotonic())
+            self.gate.show(progress_text(snapshot, now))
