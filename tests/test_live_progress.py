@@ -172,3 +172,23 @@ def test_a_terminal_ticker_erases_its_line_when_the_requests_end():
     shown = out.getvalue()
     assert "requests 0/1 done" in shown and "\n" not in shown
     assert shown.endswith("\x1b[K")  # erased: the screen's line is empty again
+
+
+def test_requests_one_after_another_do_not_print_a_line_each():
+    """Shrinking sends one request at a time: the log still gets a line per interval."""
+    out = _Terminal(tty=False)
+    ticker = ProgressTicker(LineGate(out), every=0.3)
+    ticker.start()
+    started = time.monotonic()
+    try:
+        for _ in range(12):
+            ticker.counts.queued("m")
+            ticker.counts.started("m")
+            time.sleep(0.05)
+            ticker.counts.finished("m", _exchange())
+            time.sleep(0.05)
+    finally:
+        ticker.stop()
+    lines = out.getvalue().splitlines()
+    assert len(lines) <= (time.monotonic() - started) / 0.3 + 2, lines
+    assert lines[-1].startswith("requests 12/12 done, 0 in flight")
