@@ -86,6 +86,10 @@ def test_paths_are_written_relative_to_the_installed_packages():
     assert relative_paths(traceback) == (
         "conformance/suite/verdict.py:31: in expect\nhttpx/_client.py:12: ConnectError\n"
     )
+    up = "../" * len(Path(package_parent).parts)  # pytest's way when it is shorter
+    relative = f"FAILED {up}{package_parent.lstrip('/')}/conformance/suite/test_x.py::test"
+    assert relative_paths(relative) == "FAILED conformance/suite/test_x.py::test"
+    assert relative_paths("file:///tmp/reports/report.html") == "file:///tmp/reports/report.html"
 
 
 def test_progress_text_counts_per_model_retries_and_throttling():

@@ -78,7 +78,10 @@ class CatalogReporter(TerminalReporter):  # type: ignore[misc]  # final for user
         return f"{nodeid} "
 
     def short_test_summary(self) -> None:
-        if not self._has_conformance_report():
+        """pytest's "short test summary info" only when asked for with ``-r``: by default the
+        chat-conformance summary lists the failures, by requirement."""
+        asked = any(a.startswith("-r") for a in self.config.invocation_params.args)
+        if asked or not self._has_conformance_report():
             super().short_test_summary()
 
     def summary_stats(self) -> None:

@@ -44,13 +44,24 @@ LOG_INTERVAL = 1.5  # a log gets a progress line this often while requests are p
 # the 2 s a reader (or a CI watchdog) waits before thinking the run hangs, and no more often
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _INSTALLED = re.compile(r"(?:[A-Za-z]:)?[^\s'\"(\[]*[/\\](?:site|dist)-packages[/\\]")
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+def _package_parent() -> re.Pattern[str]:
+    """The directory holding the ``conformance`` package, absolute or relative to any directory
+    (pytest writes ``../../work/src/conformance/...`` when that is shorter)."""
+    parent = Path(__file__).resolve().parents[2]
+    tails = ["/".join(parent.parts[i:]) for i in range(1, len(parent.parts))]
+    relative = "|".join(re.escape(tail) for tail in sorted(tails, key=len, reverse=True))
+    start = r"(?<![\w.\-/\\])"  # not inside a longer path
+    return re.compile(rf"{start}(?:(?:\.\.[/\\])+(?:{relative})|{re.escape(str(parent))})[/\\]")
+
+
+_PACKAGE_PARENT = _package_parent()
 
 
 def relative_paths(text: str) -> str:
     """``text`` with installed paths as a user reads them: ``conformance/suite/x.py``."""
-    text = text.replace(_PACKAGE_PARENT + "/", "").replace(_PACKAGE_PARENT + "\\", "")
-    return _INSTALLED.sub("", text)
+    return _INSTALLED.sub("", _PACKAGE_PARENT.sub("", text))
 
 
 def visible_width(text: str) -> int:
@@ -202,10 +213,11 @@ class ProgressTicker:
 
     def _tick(self, now: float) -> None:
         snapshot = self.counts.snapshot()
+        if snapshot.pending > 0 and self._last_shown is None:
+            self._stopping.wait(SETTLE)  # the run's first request: the plan follows at once
+            snapshot, now = self.counts.snapshot(), time.monotonic()
+            self._owed = True  # once, even if every request has ended by now
         if snapshot.pending > 0:
-            if self._last_shown is None:  # the run's first request: the plan follows at once
-                self._stopping.wait(SETTLE)
-                snapshot, now = self.counts.snapshot(), time.monotonic()
             self._sending = self._owed = True
         elif self._sending:
             self._sending = False  # the last pending request ended: its counts are owed
