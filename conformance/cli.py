@@ -171,7 +171,8 @@ def run_command(arguments: argparse.Namespace) -> int:
     args += ["--self-contained-html", "--pyargs", "conformance.suite"]
     # Plugins the suite does not use: the GEN tests drive Hypothesis themselves (explicit seed,
     # settings and database), so its pytest plugin only adds startup time; anyio's only warns.
-    args += ["-p", "no:hypothesispytest", "-p", "no:anyio", *arguments.pytest_args]
+    args += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
+    args += ["-p", "conformance.report.catalog_terminal", *arguments.pytest_args]  # progress
     os.environ.update(secret_environment(arguments))  # the URL and key: never on a command line
     outcome = _RunOutcome()
     if arguments.base_url is not None:  # before pytest starts: a setup error is one line

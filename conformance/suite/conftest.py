@@ -24,6 +24,7 @@ from conformance.exchange import Exchange, ExchangeRunner, Target
 from conformance.latency_samples import send_samples
 from conformance.plugin import run_info_key
 from conformance.probes import PROBES, SERVED_PROBES
+from conformance.progress import observer_of
 from conformance.report import request_log
 from conformance.report.latency import latency_section
 from conformance.settings import Settings, settings_from_pytest
@@ -56,7 +57,7 @@ class RunContext:
             if spec.after is not None and spec.derive is not None:
                 prior = self._submit(spec.after, model)
                 derive = functools.partial(spec.derive, model)
-                self._futures[key] = self.runner.submit_after(probe, prior, derive)
+                self._futures[key] = self.runner.submit_after(probe, prior, derive, model)
             else:
                 self._futures[key] = self.runner.submit(probe, spec.build(model))
         return self._futures[key]
@@ -166,7 +167,7 @@ def target(settings: Settings) -> Iterator[Target]:
 def run_context(
     pytestconfig: pytest.Config, settings: Settings, target: Target
 ) -> Iterator[RunContext]:
-    runner = ExchangeRunner(target, settings.concurrency)
+    runner = ExchangeRunner(target, settings.concurrency, observer_of(pytestconfig))
     context = RunContext(runner, settings.models)
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
