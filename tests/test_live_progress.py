@@ -90,6 +90,9 @@ def test_paths_are_written_relative_to_the_installed_packages():
     relative = f"FAILED {up}{package_parent.lstrip('/')}/conformance/suite/test_x.py::test"
     assert relative_paths(relative) == "FAILED conformance/suite/test_x.py::test"
     assert relative_paths("file:///tmp/reports/report.html") == "file:///tmp/reports/report.html"
+    # an editable install's checkout is the package's parent: its other paths stay whole
+    junit = f"generated xml file: {package_parent}/reports/junit.xml"
+    assert relative_paths(junit) == junit
 
 
 def test_progress_text_counts_per_model_retries_and_throttling():

@@ -48,12 +48,17 @@ _INSTALLED = re.compile(r"(?:[A-Za-z]:)?[^\s'\"(\[]*[/\\](?:site|dist)-packages[
 
 def _package_parent() -> re.Pattern[str]:
     """The directory holding the ``conformance`` package, absolute or relative to any directory
-    (pytest writes ``../../work/src/conformance/...`` when that is shorter)."""
+    (pytest writes ``../../work/src/conformance/...`` when that is shorter), where a path into
+    the package follows: in an editable install it is the checkout, whose other paths (the
+    reports written there) must stay as they are."""
     parent = Path(__file__).resolve().parents[2]
     tails = ["/".join(parent.parts[i:]) for i in range(1, len(parent.parts))]
     relative = "|".join(re.escape(tail) for tail in sorted(tails, key=len, reverse=True))
     start = r"(?<![\w.\-/\\])"  # not inside a longer path
-    return re.compile(rf"{start}(?:(?:\.\.[/\\])+(?:{relative})|{re.escape(str(parent))})[/\\]")
+    package = r"(?=conformance[/\\])"  # only paths into the package: a report's path stays whole
+    return re.compile(
+        rf"{start}(?:(?:\.\.[/\\])+(?:{relative})|{re.escape(str(parent))})[/\\]{package}"
+    )
 
 
 _PACKAGE_PARENT = _package_parent()
