@@ -45,9 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_to_argparse(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after '--'")
 
-    serve = commands.add_parser("serve", help="run the reference server in the foreground")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server in the foreground",
+        description="Run the embedded reference server in the foreground, to point a client or "
+        "another run at it. It echoes the last message, as JSON or as a stream; --fault breaks "
+        "one rule, --variation is legal but unusual. Ctrl+C stops it.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
     serve.add_argument(
         "--api-key", default=None, help="the key it accepts (default: sk-reference-key)"
     )
@@ -71,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--list", action="store_true", help="list the faults and variations and exit"
     )
 
-    listing = commands.add_parser("requirements", help="print the requirement catalog (Markdown)")
+    listing = commands.add_parser(
+        "requirements",
+        help="print the requirement catalog (Markdown)",
+        description="Print the requirement catalog as a Markdown table: ID, level, title and "
+        "statement of every requirement the suite checks.",
+    )
     listing.add_argument(
         "--faults",
         action="store_true",
@@ -79,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from conformance.report.commands import add_commands
 
-    add_commands(commands)  # merge, compare, baseline
+    add_commands(commands)  # merge, compare, baseline, badge
     return parser
 
 
@@ -96,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_command(arguments)
         if arguments.command == "serve":
             return serve_command(arguments)
-        if arguments.command in ("merge", "compare", "baseline"):
+        if arguments.command in ("merge", "compare", "baseline", "badge"):
             from conformance.report.commands import run_command as report_command
 
             return report_command(arguments)
@@ -156,7 +171,8 @@ def run_command(arguments: argparse.Namespace) -> int:
     args += ["--self-contained-html", "--pyargs", "conformance.suite"]
     # Plugins the suite does not use: the GEN tests drive Hypothesis themselves (explicit seed,
     # settings and database), so its pytest plugin only adds startup time; anyio's only warns.
-    args += ["-p", "no:hypothesispytest", "-p", "no:anyio", *arguments.pytest_args]
+    args += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
+    args += ["-p", "conformance.report.catalog_terminal", *arguments.pytest_args]  # progress
     os.environ.update(secret_environment(arguments))  # the URL and key: never on a command line
     outcome = _RunOutcome()
     if arguments.base_url is not None:  # before pytest starts: a setup error is one line
@@ -301,12 +317,7 @@ def serve_command(arguments: argparse.Namespace) -> int:
     from conformance.reference.variations import VARIATIONS
 
     if arguments.list:
-        print("Faults (each breaks one rule):")
-        for fault in FAULTS.values():
-            print(f"  {fault.name:<28} {', '.join(fault.targets):<24} {fault.description}")
-        print("Variations (legal but unusual):")
-        for variation in VARIATIONS.values():
-            print(f"  {variation.name:<28} {variation.description}")
+        print(reference_listing(FAULTS.values(), VARIATIONS.values()))
         return 0
     check_reference_names(arguments.fault, arguments.variation)
     config = ServerConfig(
@@ -321,6 +332,34 @@ def serve_command(arguments: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how it stops: no traceback
         serve(config, arguments.host, arguments.port)
     return 0
+
+
+LISTING_BROKEN_WIDTH = 46  # a longer list of broken requirements gets a line of its own
+
+
+def reference_listing(faults, variations) -> str:
+    """``serve --list``: names, the requirements each fault breaks, descriptions, in columns
+    as wide as their entries (the rare very long list of requirements gets its own line)."""
+    names = [*(f.name for f in faults), *(v.name for v in variations)]
+    name_width = max(map(len, names), default=0)
+    broken = {f.name: ", ".join(f.targets) for f in faults}
+    broken_width = max(
+        (len(b) for b in broken.values() if len(b) <= LISTING_BROKEN_WIDTH), default=0
+    )
+    indent = " " * (2 + name_width + 2 + broken_width + 2)
+    lines = ["Faults (each breaks one rule; the requirements it breaks):"]
+    for fault in faults:
+        shown = broken[fault.name]
+        if len(shown) > broken_width:
+            lines.append(f"  {fault.name:<{name_width}}  {shown}")
+            lines.append(f"{indent}{fault.description}")
+        else:
+            lines.append(
+                f"  {fault.name:<{name_width}}  {shown:<{broken_width}}  {fault.description}"
+            )
+    lines.append("Variations (legal but unusual):")
+    lines += [f"  {v.name:<{name_width}}  {v.description}" for v in variations]
+    return "\n".join(lines)
 
 
 def serve_banner(host: str, port: int, api_key: str) -> str:

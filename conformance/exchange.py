@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -53,6 +53,7 @@ __all__ = [
     "RETRY_STATUSES",
     "Auth",
     "Exchange",
+    "ExchangeObserver",
     "ExchangeRunner",
     "Limits",
     "RequestSpec",
@@ -136,12 +137,17 @@ def _shown_headers(headers: dict[str, str], api_key: str | None) -> dict[str, st
 
 
 async def perform(
-    client: httpx.AsyncClient, target: Target, name: str, spec: RequestSpec
+    client: httpx.AsyncClient,
+    target: Target,
+    name: str,
+    spec: RequestSpec,
+    on_retry: Callable[[str], None] | None = None,
 ) -> Exchange:
     """Send one request and record its response within the target's limits. Never raises.
 
     429 and 503 are retried (``limits.retries`` times) after the server's Retry-After or an
-    exponential backoff, both capped; the record keeps the last attempt.
+    exponential backoff, both capped; the record keeps the last attempt. ``on_retry`` hears of
+    each new attempt and why ("429", "503", or "resent" after a connection closed unanswered).
     """
     limits = target.limits
     attempt = 0
@@ -151,9 +157,13 @@ async def perform(
         exchange = await _attempt(client, target, name, spec, attempt)
         if _closed_before_answering(exchange) and resent_after is None:
             resent_after = exchange.error or exchange.error_type  # once, and it is kept
+            if on_retry is not None:
+                on_retry("resent")
             continue
         if exchange.status not in RETRY_STATUSES or attempt > limits.retries:
             return dataclasses.replace(exchange, resent_after=resent_after)
+        if on_retry is not None:
+            on_retry(str(exchange.status))
         retry_after = exchange.headers.get("retry-after")
         await asyncio.sleep(retry_delay(retry_after, attempt, limits.max_retry_wait))
 
@@ -193,6 +203,7 @@ async def _attempt(
     started_at = time.time()
     start = time.monotonic()
     status: int | None = None
+    first_byte_at: float | None = None
     response_headers: dict[str, str] = {}
     body = bytearray()
     parser = SseParser() if spec.wants_stream else None
@@ -204,6 +215,7 @@ async def _attempt(
             async with client.stream(
                 spec.method, target.url(spec.path), content=spec.encoded_body(), headers=headers
             ) as response:
+                first_byte_at = time.monotonic() - start  # httpx has read the headers, no body
                 status = response.status_code
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 async with contextlib.aclosing(response.aiter_raw()) as chunks:
@@ -240,6 +252,7 @@ async def _attempt(
         attempts=attempt,
         started_at=started_at,
         elapsed=elapsed,
+        first_byte_at=first_byte_at,
     )
     return redact_exchange(exchange, target.secrets)
 
@@ -343,22 +356,65 @@ def tls_verification(verify: bool | str) -> bool | ssl.SSLContext:
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
+class ExchangeObserver(Protocol):
+    """Hears what the runner does as it happens, so that a progress display can count without
+    the runner printing anything. Called on the runner's event loop thread: it must be quick and
+    must not block. ``model`` is the request body's model (None when it has none)."""
+
+    def queued(self, model: str | None) -> None:
+        """A request was submitted: it will be sent, or ``dropped``."""
+
+    def dropped(self, model: str | None) -> None:
+        """A held request will not be sent after all (its gate stayed closed)."""
+
+    def started(self, model: str | None) -> None:
+        """A request took a slot and is in flight."""
+
+    def retrying(self, model: str | None, reason: str) -> None:
+        """The request in flight is sent again: "429" or "503" (throttled), or "resent"."""
+
+    def finished(self, model: str | None, exchange: Exchange) -> None:
+        """A request ended, with this record."""
+
+
+class _Silent:
+    """The observer of a runner nobody watches."""
+
+    def queued(self, model: str | None) -> None:
+        pass
+
+    def dropped(self, model: str | None) -> None:
+        pass
+
+    def started(self, model: str | None) -> None:
+        pass
+
+    def retrying(self, model: str | None, reason: str) -> None:
+        pass
+
+    def finished(self, model: str | None, exchange: Exchange) -> None:
+        pass
+
+
+def _model_of(spec: RequestSpec) -> str | None:
+    model = spec.body.get("model") if isinstance(spec.body, dict) else None
+    return model if isinstance(model, str) else None
+
+
 class ExchangeRunner:
     """Runs exchanges on a private event loop thread, at most ``concurrency`` at a time.
 
     Synchronous callers (pytest fixtures) submit requests and get futures, so a whole plan of
-    independent requests overlaps while each test still reads its own result.
+    independent requests overlaps while each test still reads its own result. ``observer``
+    hears of every request queued, started, retried and finished (a progress display).
     """
 
     def __init__(
-        self,
-        target: Target,
-        concurrency: int = 4,
-        on_exchange: Callable[[Exchange], None] | None = None,
+        self, target: Target, concurrency: int = 4, observer: ExchangeObserver | None = None
     ) -> None:
         self.target = target
-        self.on_exchange = on_exchange  # told of each exchange as it ends (client replays)
         self.concurrency = max(1, concurrency)
+        self.observer: ExchangeObserver = observer or _Silent()
         self.sent = 0
         self.submitted: list[Future[Any]] = []  # exchanges, in submission order: the request log
         self._loop = asyncio.new_event_loop()
@@ -374,14 +430,22 @@ class ExchangeRunner:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     async def _limited(self, name: str, spec: RequestSpec) -> Exchange:
+        model = _model_of(spec)
         async with self._slots:
             self.sent += 1
-            exchange = await perform(self._client, self.target, name, spec)
-        if self.on_exchange is not None:
-            self.on_exchange(exchange)
-        return exchange
+            self.observer.started(model)
+            exchange = await perform(
+                self._client,
+                self.target,
+                name,
+                spec,
+                on_retry=lambda reason: self.observer.retrying(model, reason),
+            )
+            self.observer.finished(model, exchange)
+            return exchange
 
     def submit(self, name: str, spec: RequestSpec) -> Future[Exchange]:
+        self.observer.queued(_model_of(spec))
         future = asyncio.run_coroutine_threadsafe(self._limited(name, spec), self._loop)
         self.submitted.append(future)
         return future
@@ -395,6 +459,7 @@ class ExchangeRunner:
     ) -> Future[Exchange | None]:
         """Send once ``gate`` says True; if it says False (or fails), send nothing, call
         ``on_held`` and answer None. Waiting for the gate takes no slot."""
+        self.observer.queued(_model_of(spec))
 
         async def gated() -> Exchange | None:
             try:
@@ -402,6 +467,7 @@ class ExchangeRunner:
             except Exception:  # a gate that cannot decide stays closed
                 is_open = False
             if not is_open:
+                self.observer.dropped(_model_of(spec))
                 on_held()
                 return None
             return await self._limited(name, spec)
@@ -411,10 +477,16 @@ class ExchangeRunner:
         return future
 
     def submit_after(
-        self, name: str, prior: Future[Exchange], build: Callable[[Exchange | None], RequestSpec]
+        self,
+        name: str,
+        prior: Future[Exchange],
+        build: Callable[[Exchange | None], RequestSpec],
+        model: str | None = None,
     ) -> Future[Exchange]:
         """Send the request ``build`` makes from ``prior``'s exchange (None if it failed), once
-        ``prior`` has ended. Waiting takes no slot."""
+        ``prior`` has ended. Waiting takes no slot. ``model``: the one it will name, for the
+        observer (the request is not built yet)."""
+        self.observer.queued(model)
 
         async def after() -> Exchange:
             try:

@@ -262,6 +262,17 @@ OPTIONS: tuple[Option, ...] = (
         key="concurrency",
     ),
     Option(
+        "latency_samples",
+        "after the run, N streamed requests per model sent one at a time: clean latency figures",
+        NON_NEGATIVE_INT,
+        default=0,
+        flag="--latency-samples",
+        pytest="--chat-latency-samples",
+        env=f"{ENV}LATENCY_SAMPLES",
+        key="latency-samples",
+        metavar="N",
+    ),
+    Option(
         "timeout",
         "deadline for one whole exchange: 90, 90s, 1500ms",
         DURATION,

@@ -86,11 +86,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
         clients.start(config)  # the openai SDK replay worker: now against a URL, else lazily
     if config.stash.get(_active_key, False) and config.option.verbose >= 0:
-        from conformance.report.session import header_line
+        from conformance.report.session import header_lines
 
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(header_line(config, len(session.items)))
+            for line in header_lines(config, session.items):
+                reporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -112,6 +113,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
         on_failure(item.config)  # its exchanges will be replayed through the openai SDK
         outcome = item.config.stash[_outcomes_key].get(item.nodeid)
+        if call.excinfo is not None and isinstance(call.excinfo.value, RequirementFailed):
+            session.replace_traceback(report, requirement, outcome)  # expected, actual, curl
         if outcome is not None and outcome.known:
             session.mark_known(report, requirement, outcome.known)
     return report
@@ -214,7 +217,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             config.stash.get(reporting.baseline_key, None),
             list(config.stash[_outcomes_key].values()),
         ),
-        run={**reporting.run_metadata(config), **_generation(run), **_preflight(run)},
+        run={
+            **reporting.run_metadata(config),
+            **_generation(run),
+            **_preflight(run),
+            **({"latency": run["latency"]} if run.get("latency") else {}),
+        },
     )
     from conformance.clients import session as clients
 
@@ -270,34 +278,11 @@ def _generation(run: dict) -> dict:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if not config.stash.get(_active_key, False) or not config.stash[_outcomes_key]:
         return
-    from conformance.report.session import report_key
-    from conformance.report.terminal import summary_lines
+    if getattr(terminalreporter, "writes_conformance_summary", False):
+        return  # chat-conformance run's terminal writes it last (report/catalog_terminal.py)
+    from conformance.report.session import write_summary
 
-    report = config.stash.get(report_key, None)
-    if report is None:
-        return
-    terminalreporter.section("chat-conformance")
-    width = terminalreporter._tw.fullwidth  # the terminal width, for the failure table
-    for text, colour in summary_lines(report, verbose=config.option.verbose > 0, width=width):
-        terminalreporter.write_line(text, **({colour: True} if colour else {}))
-    run = config.stash.get(run_info_key, {})
-    if run:
-        terminalreporter.write_line(
-            f"target {run.get('base_url')}: {run.get('requests_sent', 0)} requests sent"
-        )
-    if run.get("generation"):
-        from conformance.report.generated import generation_lines
-
-        for line in generation_lines(run["generation"]):
-            terminalreporter.write_line(line)
-    if run.get("preflight", {}).get("outcome") == "unanswered":
-        terminalreporter.write_line(f"NO ANSWER: {run['preflight']['message']}", red=True)
-    if run.get("throttled"):
-        terminalreporter.write_line(
-            f"THROTTLED: {len(run['throttled'])} request(s) still got 429/503 after every retry "
-            f"({', '.join(run['throttled'][:5])}); this run is no conformance verdict",
-            red=True,
-        )
+    write_summary(terminalreporter)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -308,6 +293,21 @@ def pytest_html_results_summary(prefix: list[str], summary, postfix, session) ->
     section = html_summary(session.config)
     if section:
         prefix.append(section)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report) -> None:
+    """Kept, to be named after the verdict, target and date once they are known."""
+    from conformance.report.pytest_html_page import remember_page
+
+    remember_page(report)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    from conformance.report.pytest_html_page import tidy_log
+
+    tidy_log(report, data)
 
 
 @pytest.hookimpl(optionalhook=True)

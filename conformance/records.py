@@ -117,6 +117,9 @@ class Exchange:
     resent_after: str | None = None  # sent again once: the first try's connection closed unanswered
     started_at: float = 0.0  # wall clock (time.time) when the request was sent
     elapsed: float = 0.0
+    # Seconds after the request was sent when the response's status line and headers arrived
+    # (its first bytes); None when no response came. The latency figures' time to first byte.
+    first_byte_at: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "request_headers", _read_only(self.request_headers))

@@ -93,3 +93,33 @@ def run_cli(
     report_path = (reports_dir or _reports_dir(arguments, Path(cwd))) / "report.json"
     report = json.loads(report_path.read_text("utf-8")) if report_path.exists() else {}
     return CliRun(completed.returncode, completed.stdout, completed.stderr, seconds, report)
+
+
+@dataclass(frozen=True)
+class TimedLine:
+    seconds: float  # since the command started
+    text: str
+
+
+def run_cli_timed(
+    *arguments: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> tuple[int, list[TimedLine]]:
+    """Run the CLI as ``run_cli`` does, reading its standard output line by line as it comes
+    (a pipe, not a terminal: what a CI log sees), each line with the time it arrived."""
+    started = time.monotonic()
+    lines: list[TimedLine] = []
+    with subprocess.Popen(
+        [*CLI, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=cwd,
+        env=None if env is None else dict(env),
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(TimedLine(time.monotonic() - started, line.rstrip("\n")))
+            if time.monotonic() - started > timeout:
+                process.kill()
+                raise TimeoutError(f"chat-conformance {' '.join(arguments)} took over {timeout} s")
+        return process.wait(timeout=timeout), lines

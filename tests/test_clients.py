@@ -8,6 +8,7 @@ the worker's protocol, the reports' rendering, and the message without the SDK i
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -229,7 +230,8 @@ def test_without_the_sdk_no_worker_starts_and_the_summary_says_how_to_enable_it(
     config = pytest.Config.__new__(pytest.Config)  # only its stash is used
     config.stash = pytest.Stash()
     session.start(config)
-    assert session.on_exchange(config) is None
+    progress = object()
+    assert session.replaying(config, progress) is progress  # nothing wrapped, nothing replayed
     report: dict = {"requirements": []}
     session.attach(config, report, [])
     assert report["clients"]["client"] is None
@@ -255,6 +257,19 @@ class FakeWorker:
 
     def close(self) -> None:
         pass
+
+
+class Progress:
+    """Stands for the progress display, the observer the replays wrap."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    def finished(self, model: str | None, exchange: Exchange) -> None:
+        self.heard.append("finished")
+
+    def queued(self, model: str | None) -> None:
+        self.heard.append("queued")
 
 
 def stream_exchange(name: str, model: str | None, body: str = GOOD_EVENTS) -> Exchange:
@@ -283,8 +298,9 @@ def test_effects_go_to_the_failed_exchanges_and_equal_responses_are_replayed_onc
         lambda config: type("S", (), {"embedded": True, "api_key": KEY, "base_url": None}),
     )
     session.start(config)
-    callback = session.on_exchange(config)
-    assert callback is not None
+    progress = Progress()
+    observer = session.replaying(config, progress)
+    callback = functools.partial(observer.finished, None)
     first, same, other = (
         stream_exchange("stream", "m"),
         stream_exchange("stream", "n"),  # the same bytes, another model (the date differs)
@@ -303,6 +319,8 @@ def test_effects_go_to_the_failed_exchanges_and_equal_responses_are_replayed_onc
     }
     report: dict = {"requirements": [{"id": "SSE-002", "tests": [test]}]}
     session.attach(config, report, [first, same, other])
+    observer.queued("m")  # the progress display still hears everything
+    assert progress.heard == ["finished", "queued"]
     assert [r.key for r in worker.sent] == ["stream [m]", "no_model"]  # "stream [n]" repeats
     shown = [x["client"]["text"] for x in test["evidence"]["exchanges"]]
     assert shown == ["parsed stream [m]", "parsed no_model"]

@@ -37,7 +37,9 @@ def test_the_reports_name_the_config_file_and_target(tmp_path, run_cli):
     completed = run_cli("run", "--only", "SSE-002", env=clean_environment())
     assert completed.exit_code == 0, completed.stdout[-2000:] + completed.stderr
     path = str(tmp_path / "pyproject.toml")
-    header = next(line for line in completed.stdout.splitlines() if "tests, model(s)" in line)
+    lines = completed.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("chat-conformance "))
+    header = " ".join(lines[first : first + 2])  # what is tested, then how
     assert "against local (the embedded reference server)" in header and f"config {path}" in header
     report = completed.report
     assert report["config_file"] == path and report["target"]["name"] == "local"

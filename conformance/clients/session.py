@@ -9,8 +9,8 @@ on two busy cores the child's CPU time made the default run 18 to 23 % slower. T
 at the first failed test, and a run without failures replays nothing (the reference server's
 responses are the contract's own; the summary says so).
 
-Four calls from the suite: ``start`` once the tests are collected, ``on_exchange`` as the
-exchange runner's callback, ``on_failure`` when a test fails, and ``attach`` once the report is
+Four calls from the suite: ``start`` once the tests are collected, ``replaying`` for the
+exchange runner's observer, ``on_failure`` when a test fails, and ``attach`` once the report is
 built, before it is written. The effects go beside each failed exchange's evidence (``client``)
 and into the report's ``clients`` summary. Without the SDK installed, ``clients`` says how to
 install it.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -103,10 +103,32 @@ def on_failure(config: pytest.Config) -> None:
         replays.start()
 
 
-def on_exchange(config: pytest.Config) -> Callable[[Exchange], None] | None:
-    """The exchange runner's callback: each finished exchange goes to the worker at once."""
+def replaying(config: pytest.Config, observer: Any) -> Any:
+    """The exchange runner's observer (``exchange.ExchangeObserver``): ``observer`` (a progress
+    display, or None) wrapped so that each finished exchange also goes to the worker at once."""
     replays = config.stash.get(replays_key, None)
-    return replays.send if replays is not None else None
+    return _Replaying(replays, observer) if replays is not None else observer
+
+
+class _Replaying:
+    """Passes every call on to the observer it wraps; a finished exchange is also queued for
+    replay. Called on the runner's event loop: it only queues."""
+
+    def __init__(self, replays: Replays, inner: Any) -> None:
+        self.replays, self.inner = replays, inner
+
+    def finished(self, model: str | None, exchange: Exchange) -> None:
+        if self.inner is not None:
+            self.inner.finished(model, exchange)
+        self.replays.send(exchange)
+
+    def __getattr__(self, name: str) -> Any:
+        """queued, started, retrying, dropped: the wrapped observer's, or nothing."""
+        return getattr(self.inner, name) if self.inner is not None else _ignore
+
+
+def _ignore(*arguments: Any) -> None:
+    pass
 
 
 def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Exchange]) -> None:

@@ -1,4 +1,4 @@
-"""``chat-conformance merge | compare | baseline``: work on JSON reports after the runs.
+"""``chat-conformance merge | compare | baseline | badge``: work on JSON reports after the runs.
 
 Exit codes follow ``run``: 0 the (merged) gate passes, 1 it does not, 2 the command could not
 do its work (a file that is not a report, a bad path), with one line on stderr. Imports wait
@@ -63,6 +63,22 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     baseline.add_argument("report", metavar="REPORT", help="a JSON report")
     baseline.add_argument("-o", "--output", metavar="PATH", help="default: standard output")
 
+    from conformance.report.badge import DEFAULT_LABEL, FORMATS  # small: no heavy imports
+
+    badge = commands.add_parser(
+        "badge",
+        help="draw a README badge (SVG, or shields.io endpoint JSON) from a JSON report",
+        description="Write a badge with the report's verdict and MUST passed/total: a static "
+        "SVG, or with --format shields the JSON a shields.io endpoint badge reads. Exits 0 "
+        "whatever the verdict.",
+    )
+    badge.add_argument("report", metavar="REPORT", help="a JSON report (a merged one too)")
+    badge.add_argument("-o", "--output", metavar="PATH", help="default: standard output")
+    badge.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="default: svg")
+    badge.add_argument(
+        "--label", default=DEFAULT_LABEL, help="the left side (default: %(default)s)"
+    )
+
 
 def run_command(arguments: argparse.Namespace) -> int:
     from conformance.report.baseline import BaselineError
@@ -73,6 +89,8 @@ def run_command(arguments: argparse.Namespace) -> int:
             return merge_command(arguments)
         if arguments.command == "compare":
             return compare_command(arguments)
+        if arguments.command == "badge":
+            return badge_command(arguments)
         return baseline_command(arguments)
     except (CommandError, ReportError, BaselineError) as problem:
         print(f"chat-conformance: error: {problem}", file=sys.stderr)
@@ -102,7 +120,7 @@ def _write(path: Path, text: str) -> None:
 
 def merge_command(arguments: argparse.Namespace) -> int:
     from conformance.catalog import load_catalog
-    from conformance.report.html import report_page
+    from conformance.report.html import plural, report_page
     from conformance.report.json_report import load_report, write_report
     from conformance.report.merge import merge_reports
     from conformance.report.terminal import plain, summary_lines
@@ -113,8 +131,8 @@ def merge_command(arguments: argparse.Namespace) -> int:
     merged = merge_reports(reports, load_catalog(), strict=True if arguments.strict else None)
     write_report(merged, output)
     html_path = Path(arguments.html) if arguments.html else output.with_suffix(".html")
-    _write(html_path, report_page(merged, "chat-conformance report (merged)"))
-    print(f"merged {len(reports)} reports: {output}, {html_path}")
+    _write(html_path, report_page(merged, "merged report"))
+    print(f"merged {plural(len(reports), 'report')}: {output}, {html_path}")
     print(plain(summary_lines(merged)))
     if merged.get("complete") is False:
         print("chat-conformance: error: a shard was throttled; no verdict", file=sys.stderr)
@@ -148,6 +166,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
 def baseline_command(arguments: argparse.Namespace) -> int:
     from conformance.catalog import load_catalog
     from conformance.report.baseline import baseline_toml, entries_from_report
+    from conformance.report.html import plural
     from conformance.report.json_report import load_report, run_label
 
     report = load_report(arguments.report)
@@ -160,7 +179,23 @@ def baseline_command(arguments: argparse.Namespace) -> int:
     text = baseline_toml(entries, header)
     if arguments.output:
         _write(Path(arguments.output), text)
-        print(f"{len(entries)} known failures written to {arguments.output}", file=sys.stderr)
+        written = plural(len(entries), "known failure")
+        print(f"{written} written to {arguments.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def badge_command(arguments: argparse.Namespace) -> int:
+    from conformance.report.badge import render
+    from conformance.report.json_report import load_report
+
+    text = render(load_report(arguments.report), arguments.format, arguments.label)
+    if arguments.output:
+        path = Path(arguments.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))  # the same bytes on every platform
+        print(f"{arguments.format} badge written to {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

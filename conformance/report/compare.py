@@ -24,6 +24,7 @@ from conformance.report.html import (
     verdict_of,
 )
 from conformance.report.json_report import run_label
+from conformance.report.latency_compare import comparison_html, comparison_lines
 from conformance.report.matrix import NOT_RUN, Cell, Column, cell, columns, several_targets
 from conformance.report.shape import Report, RequirementEntry
 
@@ -183,7 +184,11 @@ def terminal_lines(comparison: Comparison) -> list[str]:
     for compared in comparison.reports:
         headline, _, _ = verdict_of(compared.report)
         lines.append(f"{compared.label}: {headline}")
-    return lines
+    return lines + comparison_lines(*_labelled(comparison))
+
+
+def _labelled(comparison: Comparison) -> tuple[list[str], list[Report]]:
+    return [c.label for c in comparison.reports], [c.report for c in comparison.reports]
 
 
 def render_comparison(comparison: Comparison) -> str:
@@ -212,7 +217,7 @@ def render_comparison(comparison: Comparison) -> str:
         f"<h2>What changed, compared with {esc(reports[0].label)}</h2>{''.join(changes)}"
         f'<h2>Compliance matrix</h2><p class="cc-small">Outlined cells changed: ▼ newly '
         "failing, ▲ newly passing.</p>"
-        f"{_matrix(comparison)}</section>"
+        f"{_matrix(comparison)}{comparison_html(*_labelled(comparison))}</section>"
     )
     return render_page("chat-conformance comparison", body)
 

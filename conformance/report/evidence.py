@@ -20,6 +20,7 @@ from conformance.records import Exchange
 from conformance.redaction import redact
 from conformance.report.curl import curl_command
 from conformance.report.shape import EventRecord, Evidence, ExchangeRecord, StreamRecord
+from conformance.report.stream_end import ending
 from conformance.report.text import shortened
 
 BODY_HEAD = 3000  # characters kept from the start of a long body
@@ -116,6 +117,7 @@ def _transcript(exchange: Exchange, marked: set[int]) -> StreamRecord:
         "comments": len(sse.comments) if sse is not None else 0,
         "invalid_utf8": bool(sse.invalid_utf8) if sse is not None else False,
         "line_endings": sorted(sse.line_ending_kinds) if sse is not None else [],
+        "ended": ending(exchange),
     }
 
 

@@ -10,11 +10,14 @@ target (bodies, headers, event text, even model names) is hostile input and goes
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 from conformance.clients.render import effect_html, summary_html
 from conformance.report.json_report import run_label
+from conformance.report.latency_chart import latency_html
 from conformance.report.matrix import (
     NOT_RUN,
     Cell,
@@ -25,6 +28,7 @@ from conformance.report.matrix import (
     columns,
     several_targets,
 )
+from conformance.report.repeats import differences, first_alike
 from conformance.report.shape import (
     ExchangeRecord,
     Report,
@@ -33,6 +37,7 @@ from conformance.report.shape import (
     TestEntry,
     ViolationRecord,
 )
+from conformance.report.stream_end import end_line
 
 CELL_TEXT = {"passed": "pass", "failed": "FAIL", "skipped": "skip", NOT_RUN: "—"}
 
@@ -72,20 +77,57 @@ def verdict_of(report: Report) -> tuple[str, str, str]:
     return "NOT CONFORMANT", f"new failures at a deciding level ({mode})", "cc-bad"
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 known failure``, ``2 known failures``."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 def counts_line(report: Report) -> str:
+    """The requirement counts of the verdict box. A requirement judged on one model but not on
+    another counts as judged; the cells that could not be judged are then named apart, so the
+    box agrees with the matrix and its "could not be judged" list."""
     s = report.get("summary", {})
     total = len(report.get("requirements", []))
+    skipped = f"{s.get('skipped', 0)} skipped"
+    cells = len(skipped_cells(report))
+    if cells != s.get("skipped", 0):
+        skipped += f" ({plural(cells, 'cell')} could not be judged)"
     parts = [
-        f"{s.get('passed', 0)} of {total} requirements passed",
+        f"{s.get('passed', 0)} of {plural(total, 'requirement')} passed",
         f"{s.get('must_failed', 0)} MUST failed",
         f"{s.get('should_failed', 0)} SHOULD failed",
-        f"{s.get('skipped', 0)} skipped",
+        skipped,
     ]
     if s.get("not_run"):
         parts.append(f"{s['not_run']} not run")
     if s.get("known_failed"):
-        parts.append(f"{s['known_failed']} known failures")
+        parts.append(plural(s["known_failed"], "known failure"))
     return " · ".join(parts)
+
+
+def page_title(report: Report, kind: str = "report") -> str:
+    """The page's title: verdict, target (and models), date. It names the tab, the bookmark
+    and the file in a CI artifact list, where "report.html" says nothing."""
+    headline, _, _ = verdict_of(report)
+    target = report.get("target") or {}
+    if target.get("embedded"):
+        where = "embedded reference server"
+    else:
+        where = str(target.get("name") or target.get("base_url") or run_label(report))
+    models = list(target.get("models") or [])
+    if models:
+        where += f" ({', '.join(models[:3])}{', …' if len(models) > 3 else ''})"
+    return f"{headline} · {where} · {_date(report.get('started_at'))} · chat-conformance {kind}"
+
+
+def _date(started_at: Any) -> str:
+    try:
+        when = datetime.fromisoformat(str(started_at))
+    except ValueError:
+        return str(started_at or "")
+    if when.tzinfo is None:
+        return when.strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render_verdict(report: Report) -> str:
@@ -107,7 +149,7 @@ def _meta_rows(report: Report) -> list[tuple[str, str]]:
             f" ({run.get('started_at', '')}, {run.get('duration_seconds', 0):g} s)"
             for run in runs
         )
-        rows.append(("Merged from", f"{len(runs)} reports — {shards}"))
+        rows.append(("Merged from", f"{plural(len(runs), 'report')} — {shards}"))
     else:
         where = "embedded reference server" if target.get("embedded") else ""
         url = target.get("base_url") or ""
@@ -135,7 +177,8 @@ def _meta_rows(report: Report) -> list[tuple[str, str]]:
     baseline = report.get("baseline")
     if baseline:
         entries = baseline.get("entries", [])
-        rows.append(("Baseline", f"{baseline.get('source')} ({len(entries)} known failures)"))
+        known = plural(len(entries), "known failure")
+        rows.append(("Baseline", f"{baseline.get('source')} ({known})"))
     if report.get("throttled"):
         rows.append(("Throttled", ", ".join(report["throttled"])))
     return rows
@@ -269,6 +312,7 @@ def render_failure(
         f'<span class="cc-tag">{esc(where)}</span>{known}</h3>',
         f'<p class="cc-small">{esc(requirement.get("statement", ""))}</p>',
     ]
+    exchanges: list[ExchangeRecord] = []
     for test in tests:
         evidence = test.get("evidence")
         if not evidence:
@@ -278,7 +322,8 @@ def render_failure(
         parts += [render_violation(v) for v in evidence.get("violations", [])]
         if not evidence.get("violations"):
             parts.append(f"<pre>{esc(chr(10).join(test.get('messages') or []))}</pre>")
-        parts += [render_exchange(x) for x in evidence.get("exchanges", [])]
+        exchanges += evidence.get("exchanges", [])
+    parts.append(render_exchanges(exchanges))
     parts.append(
         f'<p class="cc-small"><a href="#cc-matrix">back to the matrix</a> · test '
         f"<code>{esc(', '.join(t.get('nodeid', '') for t in tests))}</code></p></article>"
@@ -302,7 +347,27 @@ def render_violation(violation: ViolationRecord) -> str:
     )
 
 
-def render_exchange(exchange: ExchangeRecord) -> str:
+def render_exchanges(exchanges: list[ExchangeRecord]) -> str:
+    """A failure's exchanges, numbered; one alike an earlier one (``report/repeats``) is folded
+    under a line saying which and what differs, so a failure shows one transcript, not three."""
+    numbered = len(exchanges) > 1
+    parts = []
+    for index, (exchange, alike) in enumerate(zip(exchanges, first_alike(exchanges), strict=True)):
+        number = index + 1 if numbered else None
+        if alike is None:
+            parts.append(render_exchange(exchange, number))
+            continue
+        changed = differences(exchanges[alike], exchange)
+        said = f"same as #{alike + 1}" + (f"; differs: {', '.join(changed)}" if changed else "")
+        parts.append(
+            f'<details class="cc-repeat"><summary>Exchange #{number} '
+            f'<code>{esc(exchange.get("name"))}</code> <span class="cc-small">{esc(said)}'
+            f"</span></summary>{render_exchange(exchange, number)}</details>"
+        )
+    return "".join(parts)
+
+
+def render_exchange(exchange: ExchangeRecord, number: int | None = None) -> str:
     status = exchange.get("status")
     headers = exchange.get("headers") or {}
     summary = f"status {status}" if status is not None else "no response"
@@ -311,13 +376,15 @@ def render_exchange(exchange: ExchangeRecord) -> str:
     summary += f", {exchange.get('body_bytes', 0)} bytes in {exchange.get('elapsed_seconds', 0)} s"
     if exchange.get("attempts", 1) > 1:
         summary += f", {exchange['attempts']} attempts"
+    label = f"Exchange #{number}" if number else "Exchange"
     parts = [
-        f'<section class="cc-exchange"><h4>Exchange <code>{esc(exchange.get("name"))}</code>'
+        f'<section class="cc-exchange"><h4>{label} <code>{esc(exchange.get("name"))}</code>'
         f' <span class="cc-small">{esc(summary)}</span></h4>',
         '<p class="cc-small">Sent (set <code>API_KEY</code> to your key to run it again):</p>',
         f"<pre>{esc(exchange.get('curl'))}</pre>",
     ]
-    if exchange.get("error"):
+    stream = exchange.get("stream")
+    if exchange.get("error") and stream is None:  # a stream's error ends its transcript
         parts.append(f'<p class="cc-small">Error: {esc(exchange["error"])}</p>')
     parts.append(effect_html(exchange))
     if status is not None:
@@ -326,9 +393,8 @@ def render_exchange(exchange: ExchangeRecord) -> str:
             f"<details><summary>Response headers ({len(headers)})</summary>"
             f"<pre>HTTP {esc(status)}\n{esc(header_text)}</pre></details>"
         )
-    stream = exchange.get("stream")
     if stream is not None:
-        parts.append(render_transcript(stream))
+        parts.append(render_transcript(stream, exchange))
     elif exchange.get("body") is not None and status is not None:
         note = "" if exchange.get("body_utf8", True) else " (not valid UTF-8; shown with U+FFFD)"
         body = esc(exchange["body"]) or "(empty)"
@@ -342,7 +408,7 @@ def visible_line_ends(raw: str) -> str:
     return raw.replace("\r\n", "␍\n").replace("\r", "␍\n").rstrip("\n")
 
 
-def render_transcript(stream: StreamRecord) -> str:
+def render_transcript(stream: StreamRecord, exchange: ExchangeRecord | None = None) -> str:
     count = stream.get("event_count", 0)
     notes = [f"{count} events"]
     if stream.get("comments"):
@@ -374,15 +440,27 @@ def render_transcript(stream: StreamRecord) -> str:
     tail = stream.get("discarded_tail") or ""
     if tail.strip():
         items.append(
-            '<li class="cc-marked"><span class="cc-n">end</span><span class="cc-t"></span>'
+            '<li class="cc-marked"><span class="cc-n">tail</span><span class="cc-t"></span>'
             f"<pre>{esc(visible_line_ends(tail))}\n(never dispatched: no blank line after it)"
             "</pre></li>"
         )
     if not items:
         items.append('<li class="cc-gap">(no events)</li>')
+    items.append(render_stream_end({**(exchange or {}), "stream": stream}))
     return (
         f'<p class="cc-small">SSE transcript ({esc(", ".join(notes))}):</p>'
         f'<ol class="cc-events">{"".join(items)}</ol>'
+    )
+
+
+def render_stream_end(exchange: ExchangeRecord) -> str:
+    """The line after a transcript's last event: how the stream ended (``report/stream_end``)."""
+    kind, text = end_line(exchange)
+    elapsed = exchange.get("elapsed_seconds")
+    at = f"{elapsed:.3f}s" if isinstance(elapsed, int | float) else ""
+    return (
+        f'<li class="cc-end cc-end-{esc(kind)}"><span class="cc-n">end</span>'
+        f'<span class="cc-t">{at}</span><p>■ {esc(text)}</p></li>'
     )
 
 
@@ -410,36 +488,61 @@ def render_baseline(report: Report) -> str:
     )
 
 
-def render_skips(report: Report) -> str:
+def skipped_cells(report: Report) -> list[tuple[RequirementEntry, Column, Cell]]:
+    """The matrix's skip cells: what the "could not be judged" list shows and counts."""
     cols = columns(report)
-    several = several_targets(cols)
-    items = []
-    for requirement in report.get("requirements", []):
-        for column in cols:
-            value = cell(requirement, column, report)
-            if value.status == "skipped":
-                items.append(
-                    f"<li><code>{esc(requirement['id'])}</code> ({esc(column.label(several))}): "
-                    f"{esc(value.reason or 'skipped')}</li>"
-                )
+    return [
+        (requirement, column, value)
+        for requirement in report.get("requirements", [])
+        for column in cols
+        if (value := cell(requirement, column, report)).status == "skipped"
+    ]
+
+
+def render_skips(report: Report) -> str:
+    several = several_targets(columns(report))
+    items = [
+        f"<li><code>{esc(requirement['id'])}</code> ({esc(column.label(several))}): "
+        f"{esc((value.reason or 'skipped').removeprefix('Skipped: '))}</li>"
+        for requirement, column, value in skipped_cells(report)
+    ]
     if not items:
         return ""
+    count = plural(len(items), "cell") if len(columns(report)) > 1 else str(len(items))
     return (
-        f"<details open><summary>Skipped: could not be judged ({len(items)})</summary>"
-        f'<ul class="cc-list">{"".join(items)}</ul></details>'
+        f'<details open class="cc-skips"><summary>Skipped: could not be judged ({count})'
+        f'</summary><ul class="cc-list">{"".join(items)}</ul></details>'
     )
+
+
+def render_matrix_section(report: Report) -> str:
+    return (
+        '<h2>Compliance matrix</h2><p class="cc-small">Each cell: the requirement\'s tests '
+        "for that model. FAIL links to its evidence below; known = a failure the baseline lists "
+        "(reported, not gating); skip = could not be judged (hover for why).</p>"
+        f"{render_matrix(report)}"
+    )
+
+
+# The report's sections, top to bottom: each renders its part of a report, or "" to stay out.
+# A new section is one line here.
+SECTIONS: list[Callable[[Report], str]] = [
+    render_verdict,
+    render_meta,
+    summary_html,  # conformance/clients/render.py: what the openai SDK made of the responses
+    render_matrix_section,
+    render_skips,
+    render_baseline,
+    latency_html,
+    render_failures,
+]
 
 
 def render_sections(report: Report) -> str:
     """Everything the compliance report says, as one fragment (CSS included)."""
+    body = "".join(section(report) for section in SECTIONS)
     return (
-        f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">'
-        f"{render_verdict(report)}{render_meta(report)}{summary_html(report)}"
-        f'<h2>Compliance matrix</h2><p class="cc-small">Each cell: the requirement\'s tests '
-        "for that model. FAIL links to its evidence below; known = a failure the baseline lists "
-        "(reported, not gating); skip = could not be judged (hover for why).</p>"
-        f"{render_matrix(report)}{render_skips(report)}{render_baseline(report)}"
-        f"{render_failures(report)}</section>"
+        f'<style>{stylesheet()}</style><section class="cc" id="chat-conformance">{body}</section>'
     )
 
 
@@ -448,12 +551,26 @@ def render_page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>body{{margin:24px;background:#fff}}</style></head>"
-        f'<body><h1 style="font:600 22px system-ui,sans-serif;margin:0 0 8px">{esc(title)}</h1>'
-        f"{body}</body></html>\n"
+        f"<title>{esc(title)}</title><style>body{{margin:24px;background:#fff}}"
+        f"h1.cc-title{{font:600 22px {FONTS};margin:0 0 8px;color:#1f2328}}"
+        "h1.cc-title span{white-space:nowrap}</style></head>"
+        f'<body><h1 class="cc-title">{title_parts(title)}</h1>{body}</body></html>\n'
     )
 
 
-def report_page(report: Report, title: str = "chat-conformance report") -> str:
-    headline, _, _ = verdict_of(report)
-    return render_page(f"{title}: {headline}", render_sections(report))
+def title_parts(title: str) -> str:
+    """A long title wraps between its parts, never inside one ("chat-" | "conformance")."""
+    return " · ".join(f"<span>{esc(part)}</span>" for part in title.split(" · "))
+
+
+# The page's font stack, ending with the colour emoji fonts of each platform: a prompt or a
+# reply with an emoji otherwise shows an empty box where the system font has no glyph.
+FONTS = (
+    'system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif,'
+    '"Apple Color Emoji","Segoe UI Emoji","Noto Color Emoji"'
+)
+
+
+def report_page(report: Report, kind: str = "report") -> str:
+    """A report as a page of its own (``merge``); ``kind`` ends the title ("merged report")."""
+    return render_page(page_title(report, kind), render_sections(report))

@@ -34,6 +34,7 @@ class Cell:
     status: str  # passed, failed, skipped, or "not run" (no test of it ran there)
     known: str | None = None  # every failure here is a known one: the baseline's reason
     reason: str = ""  # the first failure or skip message, one line
+    actual: str = ""  # what the first failure found (its "Actual:" line), for one-line reasons
 
     @property
     def new_failure(self) -> bool:
@@ -45,14 +46,20 @@ def _target_of(test: TestEntry, default: str) -> str:
 
 
 def columns(report: Report) -> list[Column]:
-    """Every (target, model) pair the report has tests for, in the order the run named them."""
+    """Every (target, model) pair the report has tests for, in the order the run named them
+    (a merged report: the order its reports were given, then each one's models)."""
     default = run_label(report)
     tested = [
         Column(_target_of(t, default), t.get("model") or "")
         for r in report.get("requirements", [])
         for t in r.get("tests", [])
     ]
-    listed = [Column(default, m) for m in (report.get("target") or {}).get("models", [])]
+    listed = [
+        Column(str(run.get("label") or default), model)
+        for run in report.get("runs") or []
+        for model in run.get("models", [])
+    ]
+    listed += [Column(default, m) for m in (report.get("target") or {}).get("models", [])]
     ordered = list(dict.fromkeys([*listed, *tested]))
     return [c for c in ordered if c in set(tested)] or ordered
 
@@ -74,8 +81,9 @@ def cell(requirement: RequirementEntry, column: Column, report: Report) -> Cell:
     if "failed" in outcomes:
         failing = [t for t in tests if t.get("outcome") == "failed"]
         known = [t.get("known") for t in failing]
-        reason = first_line(failing[0].get("messages") or requirement.get("messages") or [])
-        return Cell("failed", known[0] if all(known) else None, reason)
+        messages = failing[0].get("messages") or requirement.get("messages") or []
+        known_reason = known[0] if all(known) else None
+        return Cell("failed", known_reason, first_line(messages), actual_of(messages))
     if "passed" in outcomes:
         return Cell("passed")
     return Cell("skipped", reason=first_line(tests[0].get("messages") or []))
@@ -86,6 +94,15 @@ def first_line(messages: list[str], limit: int = 240) -> str:
         return ""
     line = messages[0].strip().splitlines()[0] if messages[0].strip() else ""
     return shortened(line, limit - 1, prose=True)
+
+
+def actual_of(messages: list[str], limit: int = 240) -> str:
+    """The value the first violation found (the ``Actual:`` line of ``Violation.render``)."""
+    for line in (messages[0] if messages else "").splitlines()[1:]:
+        label, _, value = line.strip().partition(":")
+        if label == "Actual":
+            return shortened(value.strip(), limit - 1)
+    return ""
 
 
 def by_area(requirements: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:

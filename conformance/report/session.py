@@ -112,7 +112,10 @@ def run_metadata(config: pytest.Config) -> dict[str, Any]:
     return meta
 
 
-def header_line(config: pytest.Config, tests: int) -> str:
+def header_lines(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """What the run tests, in place of pytest's header: version, tests and target, then the
+    models, the requirements chosen, the generated requests' profile and seed, the config file
+    and the baseline."""
     from conformance import __version__
     from conformance.catalog import load_catalog
 
@@ -120,17 +123,31 @@ def header_line(config: pytest.Config, tests: int) -> str:
     where = target["base_url"] or "the embedded reference server"
     if target["name"]:
         where = f"{target['name']} ({where})"
-    models = ", ".join(target["models"])
-    config_file = getattr(config.option, "chat_config_file", None)
-    line = (
-        f"chat-conformance {__version__} (catalog {load_catalog().version}): {tests} tests, "
-        f"model(s) {models}, against {where}; "
-        + (f"config {config_file}" if config_file else "no config file")
+    first = (
+        f"chat-conformance {__version__} (catalog {load_catalog().version}): "
+        f"{len(items)} tests against {where}"
     )
+    models = target["models"]
+    facts = [f"model{'s' if len(models) > 1 else ''} {', '.join(models)}"]
+    only = getattr(config.option, "chat_only", None)
+    if only:
+        facts.append(f"only {', '.join(only)} (the rest not run)")
+    if any(_marker_id(item).startswith("GEN-") for item in items):
+        from conformance.profiles import generation_from_pytest
+
+        generation = generation_from_pytest(config)  # fixes the seed the run will use
+        facts.append(f"profile {generation.profile.name}, seed {generation.seed}")
+    config_file = getattr(config.option, "chat_config_file", None)
+    facts.append(f"config {config_file}" if config_file else "no config file")
     baseline = config.stash.get(baseline_key, None)
     if baseline is not None:
-        line += f"; baseline {baseline.source} ({len(baseline)} known failures)"
-    return line
+        facts.append(f"baseline {baseline.source} ({len(baseline)} known failures)")
+    return [first, "  " + " · ".join(facts)]
+
+
+def _marker_id(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("requirement")
+    return str(marker.args[0]) if marker and marker.args else ""
 
 
 def html_summary(config: pytest.Config) -> str | None:
@@ -138,5 +155,43 @@ def html_summary(config: pytest.Config) -> str | None:
     if report is None:
         return None
     from conformance.report.html import render_sections, stylesheet
+    from conformance.report.pytest_html_page import name_page, run_count
 
-    return f"<style>{stylesheet('pytest-html.css')}</style>{render_sections(report)}"
+    name_page(config, report)
+    return (
+        f"<style>{stylesheet('pytest-html.css')}</style>{render_sections(report)}"
+        f"{run_count(report)}"
+    )
+
+
+def replace_traceback(report: pytest.TestReport, requirement: str, outcome: Any) -> None:
+    """A requirement's failure is shown as its violations and the request to rerun, not as
+    the suite's traceback (``report/failure_text.py``)."""
+    if outcome is None:
+        return
+    from conformance.catalog import load_catalog
+    from conformance.report.failure_text import failure_block
+
+    entry = load_catalog().get(requirement)
+    report.longrepr = failure_block(entry, outcome.model, outcome.messages, outcome.evidence)
+
+
+def write_summary(reporter: Any) -> bool:
+    """The chat-conformance section of the terminal, its verdict last; False without a report."""
+    from conformance.report.terminal import session_lines
+
+    config = reporter.config
+    report = config.stash.get(report_key, None)
+    if report is None:
+        return False
+    if reporter._tw.width_of_current_line == 0:
+        reporter.currentfspath = None  # pytest ended the tests' line already: no blank line
+    reporter.section("chat-conformance")
+    width = reporter._tw.fullwidth  # the terminal width, for the failure table
+    tty = reporter.isatty() if callable(reporter.isatty) else reporter.isatty  # pytest 8: bool
+    if not tty:
+        width = max(width, 120)  # a log does not wrap: room for the reasons and their values
+    lines = session_lines(report, verbose=config.option.verbose > 0, width=width)
+    for text, colour in lines:
+        reporter.write_line(text, **({colour: True} if colour else {}))
+    return True

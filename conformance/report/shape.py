@@ -7,7 +7,8 @@ come from an older release (``json_report.REPORT_FORMAT`` says when a field chan
 
     Report
       tool, target, summary, baseline (BaselineSummary)
-      profile, seed, config_file, generation (GenerationSummary), preflight   (a run's own)
+      profile, seed, config_file, generation (GenerationSummary), preflight,
+      latency (LatencySection)                                                 (a run's own)
       merged_catalog_versions, runs (ShardSummary)                             (a merged report's)
       requirements: RequirementEntry
         tests: TestEntry
@@ -23,6 +24,8 @@ come from an older release (``json_report.REPORT_FORMAT`` says when a field chan
 from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
+
+from conformance.report.latency import LatencySection
 
 Status = Literal["passed", "failed", "skipped"]
 BaselineStatus = Literal["failing", "passing", "not run"]
@@ -93,6 +96,7 @@ class StreamRecord(TypedDict):
     comments: int
     invalid_utf8: bool
     line_endings: list[str]
+    ended: NotRequired[str]  # how it ended: report/stream_end.py (done, closed, bound, ...)
 
 
 class ClientEffectRecord(TypedDict):
@@ -215,6 +219,7 @@ class RunFields(TypedDict, total=False):
     config_file: str | None
     generation: GenerationSummary
     preflight: PreflightSummary
+    latency: LatencySection  # conformance/report/latency.py
     merged_catalog_versions: list[str]
     runs: list[ShardSummary]
 

@@ -19,10 +19,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance import options
 from conformance.exchange import Exchange, ExchangeRunner, Target
+from conformance.latency_samples import send_samples
 from conformance.plugin import run_info_key
 from conformance.probes import PROBES, SERVED_PROBES
+from conformance.progress import observer_of
 from conformance.report import request_log
+from conformance.report.latency import latency_section
 from conformance.settings import Settings, settings_from_pytest
 
 if TYPE_CHECKING:  # Hypothesis is imported only by runs that generate requests
@@ -53,7 +57,7 @@ class RunContext:
             if spec.after is not None and spec.derive is not None:
                 prior = self._submit(spec.after, model)
                 derive = functools.partial(spec.derive, model)
-                self._futures[key] = self.runner.submit_after(probe, prior, derive)
+                self._futures[key] = self.runner.submit_after(probe, prior, derive, model)
             else:
                 self._futures[key] = self.runner.submit(probe, spec.build(model))
         return self._futures[key]
@@ -163,9 +167,10 @@ def target(settings: Settings) -> Iterator[Target]:
 def run_context(
     pytestconfig: pytest.Config, settings: Settings, target: Target
 ) -> Iterator[RunContext]:
-    from conformance.clients.session import on_exchange
+    from conformance.clients.session import replaying
 
-    runner = ExchangeRunner(target, settings.concurrency, on_exchange(pytestconfig))
+    observer = replaying(pytestconfig, observer_of(pytestconfig))  # the openai SDK hears too
+    runner = ExchangeRunner(target, settings.concurrency, observer)
     context = RunContext(runner, settings.models)
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
@@ -179,12 +184,18 @@ def run_context(
                 generation = _generation(pytestconfig, settings, target, runner, cleanup)
                 context.plan_generated(generation, generated)
             yield context
+            samples = options.pytest_value(pytestconfig, "latency_samples")
+            if samples and not context.throttled():  # after every test, one at a time
+                send_samples(runner, settings.models, samples)
         finally:
             runner.close()
             before = info.pop("sent_before", [])
             info["requests_sent"] = runner.sent + len(before)
             info["exchanges"] = [*before, *runner.completed()]  # replayed to clients at the end
             info["throttled"] = [*info.get("throttled", []), *context.throttled()]
+            info["latency"] = latency_section(
+                [*before, *runner.completed()], settings.models, settings.concurrency
+            )
             if context.generation is not None:
                 info["generation"] = context.generation.summary()
             if settings.request_log:

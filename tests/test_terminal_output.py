@@ -1,0 +1,152 @@
+"""What ``chat-conformance run`` prints, read as a user or a CI log reads it (issue 14): progress
+at least every 2 s while requests are in flight, the verdict as the last line, no installed
+paths, and requirements left out by ``--only`` said to be "not run", never "skip"."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import conformance
+from tests.cli_runs import CLI, clean_environment, run_cli_timed
+
+pytestmark = pytest.mark.slow  # CLI runs in subprocesses
+
+VERDICT = re.compile(r"^(NOT )?CONFORMANT \((default|strict) mode\): \d+ passed")
+PROGRESS = re.compile(r"^requests (\d+)/(\d+) done.*, (\d+) in flight")
+PYTEST = (sys.executable, "-m", "pytest", "-p", "no:cacheprovider")
+INSTALLED = str(Path(conformance.__file__).resolve().parent)
+
+
+def _free_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+@contextlib.contextmanager
+def slow_server(latency: str) -> Iterator[str]:
+    """``chat-conformance serve --latency`` on a free port; yields its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--latency", latency],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_environment(PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline()  # the banner: listening
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _last_line(stdout: str) -> str:
+    return [line for line in stdout.splitlines() if line.strip()][-1]
+
+
+def _clean(stdout: str) -> None:
+    for line in stdout.splitlines():
+        assert "site-packages" not in line and INSTALLED not in line, line
+        assert "Exchange(" not in line and "Traceback" not in line, line
+
+
+def test_a_slow_target_shows_progress_at_least_every_two_seconds(tmp_path):
+    """300 ms before every answer: about 4 s of requests with nothing for pytest to print."""
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY="sk-reference-key")
+    with slow_server("300ms") as base_url:
+        arguments = ["--base-url", base_url, "--model", "conformance-echo", "--profile", "quick"]
+        arguments += ["--only", "RESP", "--only", "GEN-001"]
+        exit_code, lines = run_cli_timed("run", *arguments, cwd=tmp_path, env=env, timeout=60)
+    text = "\n".join(line.text for line in lines)
+    assert exit_code == 0, text[-3000:]
+    progress = [i for i, line in enumerate(lines) if PROGRESS.match(line.text)]
+    assert len(progress) >= 3, text  # at once, at least once on the way, and at the end
+    header = next(i for i, line in enumerate(lines) if line.text.startswith("chat-conformance "))
+    watched = lines[header : progress[-1] + 1]  # from the run's start to the last request's end
+    gaps = [later.seconds - earlier.seconds for earlier, later in itertools.pairwise(watched)]
+    assert max(gaps) <= 2.0, [(round(line.seconds, 2), line.text) for line in watched]
+    done, planned, in_flight = PROGRESS.match(lines[progress[-1]].text).groups()  # type: ignore[union-attr]
+    assert done == planned and int(planned) >= 20 and in_flight == "0"
+    assert all(line.text.isprintable() for line in lines)  # a log: no \r, no colour codes
+    assert VERDICT.match(_last_line(text))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "verdict"),
+    [
+        (["--only", "SSE", "--only", "RESP"], "CONFORMANT"),
+        (["--profile", "quick", "--reference-fault", "finish-end-turn"], "NOT CONFORMANT"),
+        (["--only", "RESP-009", "--reference-fault", "finish-end-turn", "--", "-x"], "NOT"),
+    ],
+    ids=["passing", "failing", "only-and-x"],
+)
+def test_the_verdict_is_the_last_line_and_no_installed_path_is_shown(arguments, verdict, run_cli):
+    run = run_cli("run", *arguments, env=clean_environment(COLUMNS="80"))
+    assert run.exit_code == (0 if verdict == "CONFORMANT" else 1), run.output
+    last = _last_line(run.stdout)
+    assert VERDICT.match(last) and last.startswith(verdict), run.output
+    _clean(run.stdout + run.stderr)
+    assert "test session starts" not in run.stdout and "rootdir" not in run.stdout
+    if "finish-end-turn" in arguments:  # the reason keeps the value the target sent
+        (line,) = [line for line in run.stdout.splitlines() if line.startswith("  RESP-009")]
+        assert line.endswith("finish_reason is not documented; actual: end_turn")  # a log: 120
+        assert "Expected: stop | length | content_filter" in run.stdout
+        assert "Reproduce [completion] (HTTP 200) with:" in run.stdout
+
+
+def test_only_with_verbose_says_not_run_never_skip(run_cli):
+    run = run_cli("run", "--only", "SSE", "--", "-v", env=clean_environment())
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    assert not [line for line in lines if re.search(r"\bskip\b|SKIPPED", line)], run.stdout
+    assert "AUTH - Authentication: not run" in lines
+    assert "test_sse_framing.py::test_sse[conformance-echo-SSE-001] PASSED" in run.stdout
+    assert re.search(r", 53 not run of 56 requirements$", _last_line(run.stdout))
+    _clean(run.stdout)
+
+
+def test_plain_pytest_on_the_suite_still_reports_its_verdict(tmp_path):
+    suite = ["--pyargs", "conformance.suite", "--chat-only", "SSE"]
+    completed = subprocess.run(
+        [*PYTEST, *suite, "--chat-json", str(tmp_path / "report.json")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_environment(),
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    lines = completed.stdout.splitlines()
+    verdict = next(i for i, line in enumerate(lines) if VERDICT.match(line))
+    assert lines[verdict - 1].startswith("target http://127.0.0.1:")  # the run's lines above it
+    assert re.search(r"3 passed, 53 deselected", lines[-1])  # pytest's own tally, then
+
+
+def test_the_live_terminal_runs_where_the_cli_is_not_used(tmp_path):
+    """``-p conformance.report.catalog_terminal`` gives plain pytest the CLI's terminal."""
+    started = time.monotonic()
+    suite = ["--pyargs", "conformance.suite", "--chat-only", "SSE"]
+    completed = subprocess.run(
+        [*PYTEST, "-p", "conformance.report.catalog_terminal", *suite],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**clean_environment(), "COLUMNS": os.environ.get("COLUMNS", "80")},
+        timeout=120,
+    )
+    assert completed.returncode == 0 and time.monotonic() - started < 60, completed.stdout
+    assert PROGRESS.match(completed.stdout.splitlines()[3])
+    assert VERDICT.match(_last_line(completed.stdout))
