@@ -358,7 +358,7 @@ def test_terminal_and_html_show_the_effect_beside_the_failure():
     summary = render.summary_record("openai 3.63.0", [Effect.from_json(effect)])
     report = report_with(effect, summary)
     text = "\n".join(line for line, _ in render.client_lines(report))
-    assert "SSE-002     stream: openai 3.63.0: yields 0 chunks, no error" in text
+    assert "  SSE-002  stream: openai 3.63.0: yields 0 chunks, no error" in text
     assert text.endswith(
         "openai 3.63.0 (Python SDK) silently returned something else on 1 of 1 recorded responses"
     )

@@ -70,19 +70,23 @@ def effect_text(effect: dict[str, Any]) -> str:
 def client_lines(report: dict[str, Any]) -> list[Line]:
     """Terminal lines: what the SDK did with each failed exchange, then the run's summary."""
     clients = report.get("clients")  # none in a report from before, or in a merged one
-    lines: list[Line] = []
+    # Effect -> the exchanges it came from, per requirement; requirements whose exchanges did
+    # the same share a line: a framing fault fails three requirements on the same streams.
+    rows: dict[str, list[str]] = {}  # "exchanges: effect" -> requirement IDs
     for requirement in report.get("requirements", []):
-        seen: list[str] = []
+        by_effect: dict[str, list[str]] = {}
         for test in requirement.get("tests", []):
             if test.get("outcome") != "failed":
                 continue
             for exchange in (test.get("evidence") or {}).get("exchanges", []):
                 effect = exchange.get("client")
-                text = f"{exchange.get('name')}: {effect_text(effect)}" if effect else ""
-                if text and text not in seen:
-                    seen.append(text)
-        shown = seen[:MAX_LINES_PER_REQUIREMENT]
-        lines += [(f"  {requirement['id']:<11} {text}", None) for text in shown]
+                names = by_effect.setdefault(effect_text(effect), []) if effect else []
+                if effect and exchange.get("name") not in names:
+                    names.append(str(exchange.get("name")))
+        shown = list(by_effect.items())[:MAX_LINES_PER_REQUIREMENT]
+        for text, names in shown:
+            rows.setdefault(f"{', '.join(names)}: {text}", []).append(requirement["id"])
+    lines: list[Line] = [(f"  {', '.join(ids)}  {row}", None) for row, ids in rows.items()]
     if lines:
         lines.insert(0, ("Effect on clients (each failed exchange replayed offline):", None))
     if not clients:
