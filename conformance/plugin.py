@@ -81,6 +81,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
+    if config.stash.get(_active_key, False):
+        from conformance.clients import session as clients
+
+        clients.start(config)  # the openai SDK replay worker: now against a URL, else lazily
     if config.stash.get(_active_key, False) and config.option.verbose >= 0:
         from conformance.report.session import header_lines
 
@@ -105,6 +109,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         _record(item, report, call)
     if report.when == "call" and report.failed:
         session.add_evidence_link(item.config, report, requirement, model_of(item))
+        from conformance.clients.session import on_failure
+
+        on_failure(item.config)  # its exchanges will be replayed through the openai SDK
         outcome = item.config.stash[_outcomes_key].get(item.nodeid)
         if call.excinfo is not None and isinstance(call.excinfo.value, RequirementFailed):
             session.replace_traceback(report, requirement, outcome)  # expected, actual, curl
@@ -217,6 +224,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             **({"latency": run["latency"]} if run.get("latency") else {}),
         },
     )
+    from conformance.clients import session as clients
+
+    clients.attach(config, report, run.get("exchanges", []))  # what the openai SDK makes of them
     config.stash[reporting.report_key] = report  # for the terminal summary and the HTML
     if settings.json_path:
         write_report(report, settings.json_path)

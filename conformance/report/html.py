@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from conformance.clients.render import effect_html, summary_html
 from conformance.report.json_report import run_label
 from conformance.report.latency_chart import latency_html
 from conformance.report.matrix import (
@@ -385,6 +386,7 @@ def render_exchange(exchange: ExchangeRecord, number: int | None = None) -> str:
     stream = exchange.get("stream")
     if exchange.get("error") and stream is None:  # a stream's error ends its transcript
         parts.append(f'<p class="cc-small">Error: {esc(exchange["error"])}</p>')
+    parts.append(effect_html(exchange))
     if status is not None:
         header_text = "\n".join(f"{k}: {v}" for k, v in headers.items())
         parts.append(
@@ -527,6 +529,7 @@ def render_matrix_section(report: Report) -> str:
 SECTIONS: list[Callable[[Report], str]] = [
     render_verdict,
     render_meta,
+    summary_html,  # conformance/clients/render.py: what the openai SDK made of the responses
     render_matrix_section,
     render_skips,
     render_baseline,

@@ -17,6 +17,8 @@ come from an older release (``json_report.REPORT_FORMAT`` says when a field chan
             exchanges: ExchangeRecord
               stream: StreamRecord
                 events: EventRecord
+              client: ClientEffectRecord
+      clients: ClientsSummary
 """
 
 from __future__ import annotations
@@ -97,6 +99,15 @@ class StreamRecord(TypedDict):
     ended: NotRequired[str]  # how it ended: report/stream_end.py (done, closed, bound, ...)
 
 
+class ClientEffectRecord(TypedDict):
+    """What a client did with a recorded response (``conformance.clients``)."""
+
+    client: str  # "openai 3.63.0"
+    kind: str  # parsed, http_error (raised for an error status), raised, silent
+    text: str  # "yields 0 chunks, no error"
+    error_type: NotRequired[str]
+
+
 class ExchangeRecord(TypedDict):
     """One exchange as a failure's evidence; ``body`` or ``stream`` holds the response."""
 
@@ -115,6 +126,7 @@ class ExchangeRecord(TypedDict):
     body: str | None
     body_utf8: bool
     stream: StreamRecord | None
+    client: NotRequired[ClientEffectRecord]  # the openai SDK's effect, when it was replayed
 
 
 class Evidence(TypedDict):
@@ -212,6 +224,18 @@ class RunFields(TypedDict, total=False):
     runs: list[ShardSummary]
 
 
+class ClientsSummary(TypedDict):
+    """Every answered chat request replayed through a client; ``client`` None: not installed."""
+
+    client: str | None
+    replayed: int
+    parsed: NotRequired[int]
+    http_error: NotRequired[int]
+    raised: NotRequired[int]
+    silent: NotRequired[int]
+    line: str  # the run's one-line summary, or how to enable the replay
+
+
 class Report(RunFields):
     report_format: int
     tool: Tool
@@ -228,3 +252,4 @@ class Report(RunFields):
     summary: Summary
     baseline: BaselineSummary | None
     requirements: list[RequirementEntry]
+    clients: NotRequired[ClientsSummary]

@@ -9,6 +9,7 @@ its own lines (requests sent, generated requests) above the verdict (``session_l
 
 from __future__ import annotations
 
+from conformance.clients.render import client_lines
 from conformance.report.generated import generation_lines
 from conformance.report.latency import latency_lines
 from conformance.report.matrix import NOT_RUN, Column, by_area, cell, columns, several_targets
@@ -200,6 +201,7 @@ def body_lines(report: Report, *, verbose: bool = False, width: int = 100) -> li
         lines.append((f"Could not be judged ({len(unjudged)}):", "yellow"))
         lines += [(line, None) for line in _table(_grouped(unjudged), width)]
     lines += latency_lines(report)  # conformance/report/latency.py
+    lines += client_lines(report)  # conformance/clients/render.py
     return lines
 
 

@@ -167,7 +167,10 @@ def target(settings: Settings) -> Iterator[Target]:
 def run_context(
     pytestconfig: pytest.Config, settings: Settings, target: Target
 ) -> Iterator[RunContext]:
-    runner = ExchangeRunner(target, settings.concurrency, observer_of(pytestconfig))
+    from conformance.clients.session import replaying
+
+    observer = replaying(pytestconfig, observer_of(pytestconfig))  # the openai SDK hears too
+    runner = ExchangeRunner(target, settings.concurrency, observer)
     context = RunContext(runner, settings.models)
     info = pytestconfig.stash[run_info_key]
     info["base_url"] = target.display_url
@@ -188,6 +191,7 @@ def run_context(
             runner.close()
             before = info.pop("sent_before", [])
             info["requests_sent"] = runner.sent + len(before)
+            info["exchanges"] = [*before, *runner.completed()]  # replayed to clients at the end
             info["throttled"] = [*info.get("throttled", []), *context.throttled()]
             info["latency"] = latency_section(
                 [*before, *runner.completed()], settings.models, settings.concurrency
