@@ -101,7 +101,8 @@ def test_the_verdict_is_the_last_line_and_no_installed_path_is_shown(arguments, 
     _clean(run.stdout + run.stderr)
     assert "test session starts" not in run.stdout and "rootdir" not in run.stdout
     if "finish-end-turn" in arguments:  # the reason keeps the value the target sent
-        (line,) = [line for line in run.stdout.splitlines() if line.startswith("  RESP-009")]
+        table = [line for line in run.stdout.splitlines() if line.startswith("  RESP-009    MUST")]
+        (line,) = table  # the failed-requirements row (its client-effect line follows apart)
         assert line.endswith("finish_reason is not documented; actual: end_turn")  # a log: 120
         assert "Expected: stop | length | content_filter" in run.stdout
         assert "Reproduce [completion] (HTTP 200) with:" in run.stdout
