@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +19,9 @@ from pathlib import Path
 import pytest
 
 import conformance
+from conformance.cli import INTERRUPTED, _incomplete_reason
 from tests.cli_runs import CLI, clean_environment, run_cli_timed
+from tests.raw_server import raw_server
 
 pytestmark = pytest.mark.slow  # CLI runs in subprocesses
 
@@ -150,3 +153,75 @@ def test_the_live_terminal_runs_where_the_cli_is_not_used(tmp_path):
     assert completed.returncode == 0 and time.monotonic() - started < 60, completed.stdout
     assert PROGRESS.match(completed.stdout.splitlines()[3])
     assert VERDICT.match(_last_line(completed.stdout))
+
+
+KEY = "sk-review-terminal-DISTINCT-4242"  # must never be shown
+
+
+def _never_answers(connection: socket.socket) -> None:
+    """Accepts the request and holds it until the client gives up and closes."""
+    while connection.recv(65536):
+        pass
+
+
+def test_a_target_that_never_answers_shows_the_preflight_waiting_then_the_verdict(tmp_path):
+    """The CLI's preflight waits the whole --read-timeout before pytest (and its progress)
+    starts: that wait is shown too, every 1.5 s, and the verdict (AUTH-003 failed) is last."""
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
+    with raw_server(_never_answers) as base_url:
+        arguments = ["--base-url", base_url, "--model", "m", "--only", "SSE"]
+        arguments += ["--read-timeout", "4", "--timeout", "5"]
+        exit_code, lines = run_cli_timed("run", *arguments, cwd=tmp_path, env=env, timeout=60)
+    text = "\n".join(line.text for line in lines)
+    assert exit_code == 1, text
+    waiting = [i for i, line in enumerate(lines) if line.text.startswith("preflight: waiting")]
+    header = next(i for i, line in enumerate(lines) if line.text.startswith("chat-conformance "))
+    assert len(waiting) >= 2 and waiting[-1] < header, text
+    watched = lines[waiting[0] : header + 1]
+    gaps = [later.seconds - earlier.seconds for earlier, later in itertools.pairwise(watched)]
+    assert max(gaps) <= 2.0, [(round(line.seconds, 2), line.text) for line in watched]
+    assert lines[waiting[0]].seconds <= 4.0  # not the 4 s timeout's end
+    assert VERDICT.match(_last_line(text)) and _last_line(text).startswith("NOT CONFORMANT")
+    assert KEY not in text and all(line.text.isprintable() for line in lines)
+
+
+def test_ctrl_c_while_the_preflight_waits_ends_in_one_line_without_a_traceback(tmp_path):
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
+    with raw_server(_never_answers) as base_url:
+        process = subprocess.Popen(
+            [*CLI, "run", "--base-url", base_url, "--model", "m", "--read-timeout", "30"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()  # the preflight is waiting
+            assert first.startswith("preflight: waiting"), first
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    assert process.returncode == 2, stdout + stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == f"chat-conformance: error: {INTERRUPTED}"
+    assert KEY not in stdout + stderr
+
+
+def test_pytest_arguments_that_select_nothing_end_in_one_line_saying_so(run_cli):
+    run = run_cli("run", "--only", "SSE", "--", "-k", "no_such_test", env=clean_environment())
+    assert run.exit_code == 2, run.output
+    assert _last_line(run.stderr) == (
+        "chat-conformance: error: no test was selected "
+        "(by -k or another pytest argument after --): no verdict"
+    )
+
+
+def test_why_a_run_has_no_verdict_comes_from_this_run_not_an_earlier_report():
+    """Ctrl+C in a reports directory where an earlier run was throttled: interrupted, not
+    throttled (the reason used to be read from the report.json left there)."""
+    assert _incomplete_reason({}, pytest.ExitCode.INTERRUPTED) == INTERRUPTED
+    throttled = _incomplete_reason({"throttled": ["completion (m)"]}, pytest.ExitCode.INTERRUPTED)
+    assert throttled.startswith("the target throttled the run: 1 request(s)")
