@@ -268,3 +268,26 @@ def test_a_terminal_preflight_line_is_erased_when_the_answer_comes():
     shown = out.getvalue()
     assert "preflight: waiting" in shown and "\n" not in shown
     assert shown.endswith("\x1b[K")
+
+
+class _ClosedPipe(_Terminal):
+    """A reader that went away (``run | head``) after ``room`` characters."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__(tty=False)
+        self.room = room
+
+    def write(self, text: str) -> int:
+        if self.tell() + len(text) > self.room:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_reader_that_went_away_is_left_alone():
+    out = _ClosedPipe(room=20)
+    gate = LineGate(out)
+    gate.write("chat-conformance 0.1\n")  # 21 characters: the pipe is closed
+    gate.show("requests 1/2 done")
+    gate.write("test_auth.py ....\n")
+    gate.close()
+    assert out.getvalue() == ""

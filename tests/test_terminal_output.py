@@ -225,3 +225,30 @@ def test_why_a_run_has_no_verdict_comes_from_this_run_not_an_earlier_report():
     assert _incomplete_reason({}, pytest.ExitCode.INTERRUPTED) == INTERRUPTED
     throttled = _incomplete_reason({"throttled": ["completion (m)"]}, pytest.ExitCode.INTERRUPTED)
     assert throttled.startswith("the target throttled the run: 1 request(s)")
+
+
+def test_collect_only_lists_the_tests_under_the_header(run_cli):
+    run = run_cli("run", "--only", "SSE", "--", "--co", env=clean_environment())
+    assert run.exit_code == 0, run.output
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    assert lines[0].startswith("chat-conformance ") and "3 tests against" in lines[0], run.stdout
+    assert any("test_sse[conformance-echo-SSE-001]" in line for line in lines[2:]), run.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback_and_the_reports_are_written(tmp_path):
+    """``chat-conformance run | head -1``: the run goes on quietly to its verdict."""
+    process = subprocess.Popen(
+        [*CLI, "run", "--only", "SSE"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=clean_environment(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("chat-conformance ")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert (tmp_path / "reports" / "report.json").exists()

@@ -119,6 +119,7 @@ class LineGate:
         self._lock = threading.RLock()
         self._pending = ""  # the current line, as far as pytest has written it
         self._status = ""  # the progress drawn after it (a terminal only)
+        self._gone = False  # the reader went away (``| head``): nothing more is written
 
     @property
     def encoding(self) -> str:
@@ -135,18 +136,18 @@ class LineGate:
             shown = relative_paths(text)
             if self._tty:
                 self._erase_status()
-                self._out.write(shown)
+                self._emit(shown)
                 self._pending = (self._pending + shown).rsplit("\n", 1)[-1]
             else:
                 whole, _, self._pending = (self._pending + shown).rpartition("\n")
                 if whole or _:
-                    self._out.write(whole + "\n")
-            self._out.flush()
+                    self._emit(whole + "\n")
+            self._flush_out()
         return len(text)
 
     def flush(self) -> None:
         with self._lock:
-            self._out.flush()
+            self._flush_out()
 
     def show(self, status: str | None) -> None:
         """A terminal: draw ``status`` after the current line (None erases it). A log: write it
@@ -154,7 +155,7 @@ class LineGate:
         with self._lock:
             if not self._tty:
                 if status:
-                    self._out.write(status + "\n")
+                    self._emit(status + "\n")
             else:
                 self._erase_status()
                 room = self._width - visible_width(self._pending) - 3
@@ -162,12 +163,28 @@ class LineGate:
                     self._status = ("  " if self._pending else "") + shortened(
                         status, room, prose=True
                     )
-                    self._out.write(self._status)
-            self._out.flush()
+                    self._emit(self._status)
+            self._flush_out()
+
+    def _emit(self, text: str) -> None:
+        """Write, unless the reader has gone: a closed pipe (``run | head``) is no reason to
+        stop the run, whose reports are still written, nor to spew tracebacks."""
+        if not self._gone:
+            try:
+                self._out.write(text)
+            except BrokenPipeError:
+                self._gone = True
+
+    def _flush_out(self) -> None:
+        if not self._gone:
+            try:
+                self._out.flush()
+            except BrokenPipeError:
+                self._gone = True
 
     def _erase_status(self) -> None:
         if self._status:
-            self._out.write(f"\x1b[{len(self._status)}D\x1b[K")
+            self._emit(f"\x1b[{len(self._status)}D\x1b[K")
             self._status = ""
 
     def close(self) -> None:
@@ -175,9 +192,9 @@ class LineGate:
         with self._lock:
             self._erase_status()
             if self._pending and not self._tty:
-                self._out.write(self._pending)
+                self._emit(self._pending)
                 self._pending = ""
-            self._out.flush()
+            self._flush_out()
 
 
 class ProgressTicker:
