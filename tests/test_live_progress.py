@@ -22,6 +22,7 @@ from conformance.report.live import (
     ProgressTicker,
     progress_text,
     relative_paths,
+    short_progress_text,
 )
 
 
@@ -291,3 +292,18 @@ def test_a_reader_that_went_away_is_left_alone():
     gate.write("test_auth.py ....\n")
     gate.close()
     assert out.getvalue() == ""
+
+
+def test_a_terminal_line_with_little_room_gets_the_short_counts():
+    """``-v`` writes long test names (a long model name makes them longer): the counts and the
+    seconds still show, where the whole sentence would not fit."""
+    out = _Terminal(tty=True)
+    gate = LineGate(out, width=80)
+    name = "test_request_validation.py::test_req[conformance-echo-REQ-001] "  # 63 columns
+    gate.write(name)
+    gate.show("requests 0/160 done, 4 in flight, 12 s", short="0/160, 12 s")
+    assert out.getvalue() == name + "  0/160, 12 s"
+    gate.show("requests 0/160 done, 4 in flight, 13 s", short="a short form still too long")
+    assert out.getvalue().endswith("\x1b[K")  # erased, nothing drawn: no room at all
+    snapshot = Snapshot(models={"m": ModelCounts(160, 4, 0)}, first_request_at=3.0)
+    assert short_progress_text(snapshot, now=15.2) == "0/160, 12 s"

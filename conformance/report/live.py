@@ -149,9 +149,10 @@ class LineGate:
         with self._lock:
             self._flush_out()
 
-    def show(self, status: str | None) -> None:
-        """A terminal: draw ``status`` after the current line (None erases it). A log: write it
-        as a line of its own, between pytest's lines."""
+    def show(self, status: str | None, short: str | None = None) -> None:
+        """A terminal: draw ``status`` after the current line (None erases it), or ``short``
+        where the whole status does not fit (``-v``'s long test names leave little room). A
+        log: write ``status`` as a line of its own, between pytest's lines."""
         with self._lock:
             if not self._tty:
                 if status:
@@ -159,7 +160,9 @@ class LineGate:
             else:
                 self._erase_status()
                 room = self._width - visible_width(self._pending) - 3
-                if status and room >= 20:
+                if status and len(status) > room and short and len(short) <= room:
+                    status = short  # the counts and the seconds, rather than a cut sentence
+                if status and (room >= 20 or status is short):
                     self._status = ("  " if self._pending else "") + shortened(
                         status, room, prose=True
                     )
@@ -273,17 +276,25 @@ class ProgressTicker:
         if final and self.tty:
             self.gate.show(None)
         else:
-            self.gate.show(progress_text(snapshot, now))
+            self.gate.show(progress_text(snapshot, now), short=short_progress_text(snapshot, now))
 
 
-def preflight_text(snapshot: Snapshot, now: float | None = None) -> str:
-    """``preflight: waiting for the target's first answer, 4 s, retried 2 (429: 2)``."""
-    text = "preflight: waiting for the target's first answer"
+def short_progress_text(snapshot: Snapshot, now: float | None = None) -> str:
+    """``57/150, 12 s``: the counts and the seconds, for a terminal line with little room."""
+    seconds = (time.monotonic() if now is None else now) - (snapshot.first_request_at or 0)
+    timing = f", {seconds:.0f} s" if snapshot.first_request_at is not None else ""
+    return f"{snapshot.done}/{snapshot.planned}{timing}"
+
+
+def preflight_text(snapshot: Snapshot, now: float | None = None, *, short: bool = False) -> str:
+    """``preflight: waiting for the target's first answer, 4 s, retried 2 (429: 2)``; short:
+    ``preflight: waiting, 4 s``."""
+    text = "preflight: waiting" + ("" if short else " for the target's first answer")
     if snapshot.first_request_at is not None:
         seconds = (time.monotonic() if now is None else now) - snapshot.first_request_at
         text += f", {seconds:.0f} s"
     retried = sum(snapshot.retries.values())
-    if retried:
+    if retried and not short:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(snapshot.retries.items()))
         text += f", retried {retried} ({reasons})"
     return text
@@ -333,7 +344,8 @@ class PreflightProgress:
         if self._answered.wait(self.quiet):
             return
         while True:
-            self.gate.show(preflight_text(self.counts.snapshot()))
+            snapshot, now = self.counts.snapshot(), time.monotonic()
+            self.gate.show(preflight_text(snapshot, now), preflight_text(snapshot, now, short=True))
             if self._answered.wait(self.every):
                 break
         self.gate.show(None)  # a terminal: erased; a log keeps its lines
