@@ -170,7 +170,7 @@ def test_a_target_that_never_answers_shows_the_preflight_waiting_then_the_verdic
     env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
     with raw_server(_never_answers) as base_url:
         arguments = ["--base-url", base_url, "--model", "m", "--only", "SSE"]
-        arguments += ["--read-timeout", "4", "--timeout", "5"]
+        arguments += ["--read-timeout", "5", "--timeout", "6"]
         exit_code, lines = run_cli_timed("run", *arguments, cwd=tmp_path, env=env, timeout=60)
     text = "\n".join(line.text for line in lines)
     assert exit_code == 1, text
@@ -180,7 +180,7 @@ def test_a_target_that_never_answers_shows_the_preflight_waiting_then_the_verdic
     watched = lines[waiting[0] : header + 1]
     gaps = [later.seconds - earlier.seconds for earlier, later in itertools.pairwise(watched)]
     assert max(gaps) <= 2.0, [(round(line.seconds, 2), line.text) for line in watched]
-    assert lines[waiting[0]].seconds <= 4.0  # not the 4 s timeout's end
+    assert lines[header].seconds - lines[waiting[0]].seconds >= 3.0  # shown while it lasted
     assert VERDICT.match(_last_line(text)) and _last_line(text).startswith("NOT CONFORMANT")
     assert KEY not in text and all(line.text.isprintable() for line in lines)
 
