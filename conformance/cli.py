@@ -195,7 +195,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     if preflight.get("outcome") in ("setup", "throttled"):
         reason = preflight["message"]  # the suite's preflight ended the run: no verdict
     else:
-        reason = _incomplete_reason(outcome.info, code)
+        reason = _incomplete_reason(outcome.info, code, interrupted=outcome.interrupted)
     print(f"chat-conformance: error: {reason}", file=sys.stderr)
     return EXIT_CANNOT_RUN
 
@@ -231,6 +231,10 @@ class _RunOutcome:
     def __init__(self) -> None:
         self.info: dict = {}
         self.preflight = None  # (exchange, verdict), when the CLI sent it
+        self.interrupted = False  # Ctrl+C (pytest's exit code 2 has other causes too)
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
 
     def pytest_sessionfinish(self, session) -> None:
         from conformance.plugin import run_info_key
@@ -238,7 +242,7 @@ class _RunOutcome:
         self.info = session.config.stash.get(run_info_key, {})
 
 
-def _incomplete_reason(info: dict, code: int) -> str:
+def _incomplete_reason(info: dict, code: int, *, interrupted: bool = False) -> str:
     """Why a run that ended without a verdict did, from what this run learnt (its run info: a
     report left in the reports directory by an earlier run says nothing about this one)."""
     import pytest
@@ -249,8 +253,10 @@ def _incomplete_reason(info: dict, code: int) -> str:
             f"the target throttled the run: {len(throttled)} request(s) still got 429/503 "
             "after every retry; this is not a conformance verdict (lower --concurrency?)"
         )
-    if code == pytest.ExitCode.INTERRUPTED:
+    if interrupted:
         return INTERRUPTED
+    if code == pytest.ExitCode.INTERRUPTED:  # a collection error, a plugin's pytest.exit()
+        return "pytest stopped the run (its reason is above): no verdict"
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return "no test was selected (by -k or another pytest argument after --): no verdict"
     if code == pytest.ExitCode.USAGE_ERROR:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -222,9 +224,12 @@ def test_pytest_arguments_that_select_nothing_end_in_one_line_saying_so(run_cli)
 def test_why_a_run_has_no_verdict_comes_from_this_run_not_an_earlier_report():
     """Ctrl+C in a reports directory where an earlier run was throttled: interrupted, not
     throttled (the reason used to be read from the report.json left there)."""
-    assert _incomplete_reason({}, pytest.ExitCode.INTERRUPTED) == INTERRUPTED
-    throttled = _incomplete_reason({"throttled": ["completion (m)"]}, pytest.ExitCode.INTERRUPTED)
+    interrupted = pytest.ExitCode.INTERRUPTED
+    assert _incomplete_reason({}, interrupted, interrupted=True) == INTERRUPTED
+    throttled = _incomplete_reason({"throttled": ["completion (m)"]}, interrupted)
     assert throttled.startswith("the target throttled the run: 1 request(s)")
+    # pytest's exit code 2 without Ctrl+C: a collection error, a plugin's pytest.exit()
+    assert "Ctrl+C" not in _incomplete_reason({}, interrupted)
 
 
 def test_collect_only_lists_the_tests_under_the_header(run_cli):
@@ -252,3 +257,60 @@ def test_a_reader_that_stops_early_gets_no_traceback_and_the_reports_are_written
     assert process.wait(timeout=60) == 0, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
     assert (tmp_path / "reports" / "report.json").exists()
+
+
+def _answers_once_then_holds() -> Callable[[socket.socket], None]:
+    """The preflight gets a valid completion; every later request is held until the client
+    gives up."""
+    body = json.dumps(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "OK"},
+                    "finish_reason": "length",
+                }
+            ],
+        }
+    ).encode()
+    answered = threading.Event()
+
+    def handle(connection: socket.socket) -> None:
+        if answered.is_set():
+            _never_answers(connection)
+            return
+        answered.set()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        connection.sendall(head.encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+    return handle
+
+
+def test_ctrl_c_while_the_tests_wait_ends_with_pytests_note_and_one_line(tmp_path):
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
+    with raw_server(_answers_once_then_holds()) as base_url:
+        process = subprocess.Popen(
+            [*CLI, "run", "--base-url", base_url, "--model", "m", "--only", "RESP"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:  # the header, then the progress: the tests wait
+                if PROGRESS.match(line):
+                    break
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    assert process.returncode == 2, stdout + stderr
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == f"chat-conformance: error: {INTERRUPTED}"
+    assert KEY not in stdout + stderr
