@@ -17,6 +17,7 @@ from pathlib import Path
 from conformance.options import NON_NEGATIVE_DURATION, OPTION, add_to_argparse, argparse_type
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_CANNOT_RUN = 0, 1, 2
+INTERRUPTED = "interrupted (Ctrl+C) before the run completed: no verdict"
 
 
 class CannotRun(Exception):
@@ -123,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     except CannotRun as problem:
         print(f"chat-conformance: error: {problem}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:  # Ctrl+C in the preflight or while pytest starts: one line
+        print(f"chat-conformance: error: {INTERRUPTED}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     parser.print_help()
     return EXIT_CANNOT_RUN
 
@@ -191,7 +195,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     if preflight.get("outcome") in ("setup", "throttled"):
         reason = preflight["message"]  # the suite's preflight ended the run: no verdict
     else:
-        reason = _incomplete_reason(arguments.json, code)
+        reason = _incomplete_reason(outcome.info, code, interrupted=outcome.interrupted)
     print(f"chat-conformance: error: {reason}", file=sys.stderr)
     return EXIT_CANNOT_RUN
 
@@ -201,21 +205,23 @@ def _preflight(arguments: argparse.Namespace):
     bounded runner before pytest starts; the suite takes its result instead of sending it again."""
     from conformance import preflight
     from conformance.exchange import ExchangeRunner, Target
+    from conformance.report.live import PreflightProgress
     from conformance.settings import limits_from
 
     limits = limits_from(lambda name: getattr(arguments, name))
     target = Target(arguments.base_url, arguments.api_key, limits, arguments.ca_bundle or True)
-    runner = ExchangeRunner(target, concurrency=1)
-    try:
-        return preflight.run(
-            runner,
-            model=arguments.models[0],
-            key_given=arguments.api_key is not None,
-            key_source=arguments.key_source,
-            limits=limits,
-        )
-    finally:
-        runner.close()
+    with PreflightProgress() as observer:  # a target that hangs or throttles: lines meanwhile
+        runner = ExchangeRunner(target, concurrency=1, observer=observer)
+        try:
+            return preflight.run(
+                runner,
+                model=arguments.models[0],
+                key_given=arguments.api_key is not None,
+                key_source=arguments.key_source,
+                limits=limits,
+            )
+        finally:
+            runner.close()
 
 
 class _RunOutcome:
@@ -225,6 +231,10 @@ class _RunOutcome:
     def __init__(self) -> None:
         self.info: dict = {}
         self.preflight = None  # (exchange, verdict), when the CLI sent it
+        self.interrupted = False  # Ctrl+C (pytest's exit code 2 has other causes too)
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
 
     def pytest_sessionfinish(self, session) -> None:
         from conformance.plugin import run_info_key
@@ -232,18 +242,25 @@ class _RunOutcome:
         self.info = session.config.stash.get(run_info_key, {})
 
 
-def _incomplete_reason(json_path: str, code: int) -> str:
-    import json
+def _incomplete_reason(info: dict, code: int, *, interrupted: bool = False) -> str:
+    """Why a run that ended without a verdict did, from what this run learnt (its run info: a
+    report left in the reports directory by an earlier run says nothing about this one)."""
+    import pytest
 
-    try:
-        throttled = json.loads(Path(json_path).read_text("utf-8")).get("throttled")
-    except (OSError, ValueError):
-        throttled = None
+    throttled = info.get("throttled")
     if throttled:
         return (
             f"the target throttled the run: {len(throttled)} request(s) still got 429/503 "
             "after every retry; this is not a conformance verdict (lower --concurrency?)"
         )
+    if interrupted:
+        return INTERRUPTED
+    if code == pytest.ExitCode.INTERRUPTED:  # a collection error, a plugin's pytest.exit()
+        return "pytest stopped the run (its reason is above): no verdict"
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return "no test was selected (by -k or another pytest argument after --): no verdict"
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return "pytest refused its arguments (its error is above): no verdict"
     return f"the run did not complete (pytest exit code {int(code)})"
 
 

@@ -79,6 +79,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = kept
 
 
+@pytest.hookimpl(tryfirst=True)  # the header before pytest's --collect-only listing
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if config.stash.get(_active_key, False):

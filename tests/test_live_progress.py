@@ -8,13 +8,29 @@ import io
 import time
 from pathlib import Path
 
+import pytest
+
 import conformance
 from conformance.exchange import ExchangeRunner, Target
 from conformance.progress import ModelCounts, RequestCounts, Snapshot
 from conformance.records import Exchange, RequestSpec
 from conformance.reference.config import ServerConfig
 from conformance.reference.runner import running_server
-from conformance.report.live import LineGate, ProgressTicker, progress_text, relative_paths
+from conformance.report.live import (
+    LineGate,
+    PreflightProgress,
+    ProgressTicker,
+    progress_text,
+    relative_paths,
+    short_progress_text,
+)
+
+
+@pytest.fixture(autouse=True)
+def _a_terminal_that_redraws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake terminals here understand cursor codes, whatever TERM this run has (CI's may
+    be dumb)."""
+    monkeypatch.setenv("TERM", "xterm")
 
 
 class _Terminal(io.StringIO):
@@ -199,3 +215,95 @@ def test_requests_one_after_another_do_not_print_a_line_each():
     lines = out.getvalue().splitlines()
     assert len(lines) <= (time.monotonic() - started) / 0.3 + 2, lines
     assert lines[-1].startswith("requests 12/12 done, 0 in flight")
+
+
+def test_a_dumb_terminal_gets_whole_lines_and_no_cursor_codes(monkeypatch):
+    """``TERM=dumb`` (an editor's shell buffer) prints escape codes as text: a log's lines."""
+    monkeypatch.setenv("TERM", "dumb")
+    out = _Terminal(tty=True)
+    gate = LineGate(out, width=80)
+    assert not gate.isatty()
+    gate.write("test_auth.py .")
+    gate.show("requests 3/10 done")
+    gate.write(".\n")
+    gate.close()
+    assert out.getvalue() == "requests 3/10 done\ntest_auth.py ..\n"
+
+
+def test_the_preflight_says_nothing_when_answered_at_once():
+    out = _Terminal(tty=False)
+    with PreflightProgress(out, quiet=0.3, every=0.1) as observer:
+        observer.queued("m")
+        observer.started("m")
+        observer.finished("m", _exchange())
+    assert out.getvalue() == ""
+
+
+def test_a_preflight_left_waiting_shows_a_line_regularly_and_none_after_its_answer():
+    """A target that accepts and never answers holds the CLI's preflight for its whole
+    --read-timeout, before pytest's own progress exists: the wait is shown all the same."""
+    out = _Terminal(tty=False)
+    progress = PreflightProgress(out, quiet=0.1, every=0.15)
+    with progress as observer:
+        observer.queued("m")
+        observer.started("m")
+        observer.retrying("m", "429")
+        time.sleep(0.6)
+        observer.finished("m", _exchange(status=429, attempts=2))
+    lines = out.getvalue().splitlines()
+    assert 2 <= len(lines) <= 5, lines  # every 0.15 s for 0.6 s, after the first 0.1 s
+    waiting = "preflight: waiting for the target's first answer"
+    assert all(line.startswith(waiting) for line in lines)
+    assert lines[-1].endswith(", retried 1 (429: 1)")
+    assert not progress._thread.is_alive()
+    time.sleep(0.2)
+    assert out.getvalue().splitlines() == lines  # nothing written after the answer
+
+
+def test_a_terminal_preflight_line_is_erased_when_the_answer_comes():
+    out = _Terminal(tty=True)
+    with PreflightProgress(out, quiet=0.05, every=0.1) as observer:
+        observer.queued("m")
+        observer.started("m")
+        time.sleep(0.3)
+    shown = out.getvalue()
+    assert "preflight: waiting" in shown and "\n" not in shown
+    assert shown.endswith("\x1b[K")
+
+
+class _ClosedPipe(_Terminal):
+    """A reader that went away (``run | head``) after ``room`` characters."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__(tty=False)
+        self.room = room
+
+    def write(self, text: str) -> int:
+        if self.tell() + len(text) > self.room:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_reader_that_went_away_is_left_alone():
+    out = _ClosedPipe(room=20)
+    gate = LineGate(out)
+    gate.write("chat-conformance 0.1\n")  # 21 characters: the pipe is closed
+    gate.show("requests 1/2 done")
+    gate.write("test_auth.py ....\n")
+    gate.close()
+    assert out.getvalue() == ""
+
+
+def test_a_terminal_line_with_little_room_gets_the_short_counts():
+    """``-v`` writes long test names (a long model name makes them longer): the counts and the
+    seconds still show, where the whole sentence would not fit."""
+    out = _Terminal(tty=True)
+    gate = LineGate(out, width=80)
+    name = "test_request_validation.py::test_req[conformance-echo-REQ-001] "  # 63 columns
+    gate.write(name)
+    gate.show("requests 0/160 done, 4 in flight, 12 s", short="0/160, 12 s")
+    assert out.getvalue() == name + "  0/160, 12 s"
+    gate.show("requests 0/160 done, 4 in flight, 13 s", short="a short form still too long")
+    assert out.getvalue().endswith("\x1b[K")  # erased, nothing drawn: no room at all
+    snapshot = Snapshot(models={"m": ModelCounts(160, 4, 0)}, first_request_at=3.0)
+    assert short_progress_text(snapshot, now=15.2) == "0/160, 12 s"

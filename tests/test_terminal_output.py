@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import conformance
+from conformance.cli import INTERRUPTED, _incomplete_reason
 from tests.cli_runs import CLI, clean_environment, run_cli_timed
+from tests.raw_server import raw_server
 
 pytestmark = pytest.mark.slow  # CLI runs in subprocesses
 
@@ -151,3 +156,162 @@ def test_the_live_terminal_runs_where_the_cli_is_not_used(tmp_path):
     assert completed.returncode == 0 and time.monotonic() - started < 60, completed.stdout
     assert PROGRESS.match(completed.stdout.splitlines()[3])
     assert VERDICT.match(_last_line(completed.stdout))
+
+
+KEY = "sk-review-terminal-DISTINCT-4242"  # must never be shown
+
+
+def _never_answers(connection: socket.socket) -> None:
+    """Accepts the request and holds it until the client gives up and closes."""
+    while connection.recv(65536):
+        pass
+
+
+def test_a_target_that_never_answers_shows_the_preflight_waiting_then_the_verdict(tmp_path):
+    """The CLI's preflight waits the whole --read-timeout before pytest (and its progress)
+    starts: that wait is shown too, every 1.5 s, and the verdict (AUTH-003 failed) is last."""
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
+    with raw_server(_never_answers) as base_url:
+        arguments = ["--base-url", base_url, "--model", "m", "--only", "SSE"]
+        arguments += ["--read-timeout", "5", "--timeout", "6"]
+        exit_code, lines = run_cli_timed("run", *arguments, cwd=tmp_path, env=env, timeout=60)
+    text = "\n".join(line.text for line in lines)
+    assert exit_code == 1, text
+    waiting = [i for i, line in enumerate(lines) if line.text.startswith("preflight: waiting")]
+    header = next(i for i, line in enumerate(lines) if line.text.startswith("chat-conformance "))
+    assert len(waiting) >= 2 and waiting[-1] < header, text
+    watched = lines[waiting[0] : header + 1]
+    gaps = [later.seconds - earlier.seconds for earlier, later in itertools.pairwise(watched)]
+    assert max(gaps) <= 2.0, [(round(line.seconds, 2), line.text) for line in watched]
+    assert lines[header].seconds - lines[waiting[0]].seconds >= 3.0  # shown while it lasted
+    assert VERDICT.match(_last_line(text)) and _last_line(text).startswith("NOT CONFORMANT")
+    assert KEY not in text and all(line.text.isprintable() for line in lines)
+
+
+def test_ctrl_c_while_the_preflight_waits_ends_in_one_line_without_a_traceback(tmp_path):
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
+    with raw_server(_never_answers) as base_url:
+        process = subprocess.Popen(
+            [*CLI, "run", "--base-url", base_url, "--model", "m", "--read-timeout", "30"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()  # the preflight is waiting
+            assert first.startswith("preflight: waiting"), first
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    assert process.returncode == 2, stdout + stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == f"chat-conformance: error: {INTERRUPTED}"
+    assert KEY not in stdout + stderr
+
+
+def test_pytest_arguments_that_select_nothing_end_in_one_line_saying_so(run_cli):
+    run = run_cli("run", "--only", "SSE", "--", "-k", "no_such_test", env=clean_environment())
+    assert run.exit_code == 2, run.output
+    assert _last_line(run.stderr) == (
+        "chat-conformance: error: no test was selected "
+        "(by -k or another pytest argument after --): no verdict"
+    )
+
+
+def test_why_a_run_has_no_verdict_comes_from_this_run_not_an_earlier_report():
+    """Ctrl+C in a reports directory where an earlier run was throttled: interrupted, not
+    throttled (the reason used to be read from the report.json left there)."""
+    interrupted = pytest.ExitCode.INTERRUPTED
+    assert _incomplete_reason({}, interrupted, interrupted=True) == INTERRUPTED
+    throttled = _incomplete_reason({"throttled": ["completion (m)"]}, interrupted)
+    assert throttled.startswith("the target throttled the run: 1 request(s)")
+    # pytest's exit code 2 without Ctrl+C: a collection error, a plugin's pytest.exit()
+    assert "Ctrl+C" not in _incomplete_reason({}, interrupted)
+
+
+def test_collect_only_lists_the_tests_under_the_header(run_cli):
+    run = run_cli("run", "--only", "SSE", "--", "--co", env=clean_environment())
+    assert run.exit_code == 0, run.output
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    assert lines[0].startswith("chat-conformance ") and "3 tests against" in lines[0], run.stdout
+    assert any("test_sse[conformance-echo-SSE-001]" in line for line in lines[2:]), run.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback_and_the_reports_are_written(tmp_path):
+    """``chat-conformance run | head -1``: the run goes on quietly to its verdict."""
+    process = subprocess.Popen(
+        [*CLI, "run", "--only", "SSE"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=clean_environment(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("chat-conformance ")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert (tmp_path / "reports" / "report.json").exists()
+
+
+def _answers_once_then_holds() -> Callable[[socket.socket], None]:
+    """The preflight gets a valid completion; every later request is held until the client
+    gives up."""
+    body = json.dumps(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "OK"},
+                    "finish_reason": "length",
+                }
+            ],
+        }
+    ).encode()
+    answered = threading.Event()
+
+    def handle(connection: socket.socket) -> None:
+        if answered.is_set():
+            _never_answers(connection)
+            return
+        answered.set()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        connection.sendall(head.encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+    return handle
+
+
+def test_ctrl_c_while_the_tests_wait_ends_with_pytests_note_and_one_line(tmp_path):
+    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
+    with raw_server(_answers_once_then_holds()) as base_url:
+        process = subprocess.Popen(
+            [*CLI, "run", "--base-url", base_url, "--model", "m", "--only", "RESP"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:  # the header, then the progress: the tests wait
+                if PROGRESS.match(line):
+                    break
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    assert process.returncode == 2, stdout + stderr
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == f"chat-conformance: error: {INTERRUPTED}"
+    assert KEY not in stdout + stderr

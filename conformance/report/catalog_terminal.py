@@ -26,6 +26,7 @@ Tracebacks of anything else are pytest's short ones.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -147,4 +148,5 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     gate.close()
     if out is not sys.stdout:
-        out.close()
+        with contextlib.suppress(BrokenPipeError):  # the reader went away (``| head``)
+            out.close()
