@@ -32,7 +32,7 @@ PANELS = (
     ("event_gap_ms", "gap between stream events (own scale)", "gap"),
 )
 WIDTH, LABEL_WIDTH, BAR_WIDTH, ROW, HEADING = 620, 170, 300, 18, 22
-LABEL_CHARS, LONGEST_LABEL, CHAR_WIDTH = 24, 40, 7  # "target · model" labels widen the chart
+LABEL_CHARS, LONGEST_LABEL, CHAR_WIDTH = 24, 40, 7.5  # "target · model" labels widen the chart
 P95_COLOUR, P50_COLOUR = "#b6d4fe", "#0a58ca"
 
 
@@ -51,7 +51,7 @@ def latency_chart(models: dict[str, ModelLatency]) -> str:
     if not panels:
         return ""
     chars = min(LONGEST_LABEL, max([LABEL_CHARS, *(len(name) for name in names)]))
-    label_width = max(LABEL_WIDTH, chars * CHAR_WIDTH)
+    label_width = LABEL_WIDTH if chars <= LABEL_CHARS else round(chars * CHAR_WIDTH) + 8
     width = WIDTH + label_width - LABEL_WIDTH
     scales: dict[str, float] = {}
     for _, scale, rows in panels:
@@ -120,9 +120,9 @@ def _table(models: dict[str, ModelLatency], merged: bool) -> str:
             _text(show_pair(*_p(f["total_ms"]))),
             tokens,
         ]
-        if merged:
-            cells.append(_text(f.get("how", "")))
-        rows.append(f"<tr><td>{_text(name)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>")
+        how = f'<td style="white-space:normal;min-width:16em">{_text(f.get("how", ""))}</td>'
+        cells_html = "".join(f"<td>{c}</td>" for c in cells) + (how if merged else "")
+        rows.append(f"<tr><td>{_text(name)}</td>{cells_html}</tr>")
     body = "".join(rows)
     return (
         '<table class="cc-matrix cc-latency" style="white-space:nowrap">'
@@ -143,8 +143,9 @@ def latency_html(report: dict[str, Any]) -> str:
     merged = bool(section.get("merged_from"))
     taken = f"Taken from {_text(section.get('how', ''))}"
     if merged:
+        merged_how = _text(section.get("how", ""))
         taken = (
-            f"{_text(section.get('how', '')).capitalize()}. Runs of one target and model are "
+            f"{merged_how[:1].upper()}{merged_how[1:]}. Runs of one target and model are "
             "taken together when their figures were taken alike: the percentiles are computed "
             "again from every value the runs measured; otherwise each run keeps its own "
             "figures, marked with its shard"

@@ -208,14 +208,11 @@ def _section(entries: list[Any], runs: int) -> dict[str, Any]:
     taken_from = kinds.pop() if len(kinds) == 1 else "mixed"
     merged = f"merged from {runs} run{'s' if runs != 1 else ''}"
     if taken_from == "samples":
-        how = f"{merged}: sequential streamed samples; each line says how many"
+        how = f"{merged}: sequential streamed samples"
     elif taken_from == "run" and len(concurrencies) == 1:
-        how = (
-            f"{merged}: overlapping exchanges, concurrency {next(iter(concurrencies))}; "
-            "each line says how many"
-        )
+        how = f"{merged}: overlapping exchanges, concurrency {next(iter(concurrencies))}"
     else:
-        how = f"{merged}, taken differently: each line says how"
+        how = f"{merged}, taken in different ways: see each entry"
     return {
         "taken_from": taken_from,
         "how": how,
