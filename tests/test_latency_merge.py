@@ -167,6 +167,7 @@ def test_a_merged_report_merges_again_and_still_pools_exactly():
     twice = merge_reports([once, reports[2]], CATALOG)
     entry = twice["latency"]["models"]["m"]
     assert entry["shards"] == [1, 2, 3] and len(twice["runs"]) == 3
+    assert entry["how"] == "4 successful exchanges of 3 runs, overlapping, concurrency 4 in each"
     everything = [e for part in parts for e in part]
     assert without_merge_fields(entry) == latency_section(everything, ("m",), 4)["models"]["m"]
 

@@ -171,7 +171,7 @@ def _entry(pieces: list[Piece]) -> MergedModelLatency:
         "shards": shards,
         "taken_from": first.taken_from,
         "concurrency": first.concurrency,
-        "how": _how(first, int(figures.get("exchanges", 0)), len(pieces)),
+        "how": _how(first, int(figures.get("exchanges", 0)), len(shards)),
     }
     # the figures after what says where they came from (a merged entry merged again keeps
     # the new shards), and the values last: a merged report merges again
