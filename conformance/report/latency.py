@@ -20,6 +20,11 @@ A run overlaps its requests (``--concurrency``), which a slow server may answer 
 one at a time, so the figures say how they were taken; ``--latency-samples N`` adds N sequential
 streamed requests per model after the run, and the figures are then taken from those alone.
 
+Percentiles cannot be combined from percentiles, so beside its figures each model keeps the
+values they were taken from (``measured``: milliseconds rounded as the figures are, tokens per
+second to 0.1; rounding keeps the order, so the percentile of the rounded values is the rounded
+percentile). ``latency_merge`` takes several runs' values together for exact percentiles.
+
 Pure functions over records and report dicts: ``latency_chart`` draws them, ``terminal`` and
 ``compare`` print them.
 """
@@ -59,6 +64,17 @@ class TokenRate(TypedDict):
     counted_from: TokensSource | None  # where the token counts came from
 
 
+class Measured(TypedDict):
+    """Every value behind one model's figures, sorted, space-separated (``measured_text``): one
+    line each in the indented report, where a list would take a line per value."""
+
+    time_to_first_byte_ms: str
+    time_to_first_token_ms: str
+    event_gap_ms: str
+    total_ms: str
+    tokens_per_second: str
+
+
 class ModelLatency(TypedDict):
     exchanges: int  # successful exchanges the figures come from
     streams: int
@@ -68,16 +84,29 @@ class ModelLatency(TypedDict):
     total_ms: Spread
     tokens_per_second: TokenRate
     no_data: NotRequired[str]  # why there are no figures: no successful exchange
+    measured: NotRequired[Measured]  # absent in reports before merge could pool them
+
+
+class MergedModelLatency(ModelLatency):
+    """One entry of a merged report: one target's model, from one run or several pooled."""
+
+    target: str
+    model: str
+    shards: list[int]  # 1-based positions in the merged report's ``runs``
+    taken_from: Literal["run", "samples"] | None  # None: its report had no figures
+    concurrency: int | None
+    how: str
 
 
 class LatencySection(TypedDict):
     """The JSON report's ``latency``."""
 
-    taken_from: Literal["run", "samples"]
+    taken_from: Literal["run", "samples", "mixed"]  # mixed: a merged report's runs differ
     how: str  # "40 exchanges, overlapping, concurrency 4" or "5 sequential samples per model"
-    concurrency: int
+    concurrency: int | None  # None: a merged report's runs differ
     percentiles: str
-    models: dict[str, ModelLatency]
+    models: dict[str, ModelLatency]  # a merged report's: MergedModelLatency, by label
+    merged_from: NotRequired[int]  # runs, in a merged report
 
 
 # ------------------------------------------------------------------------------ the maths
@@ -185,48 +214,111 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 1)
+def _all_ms(seconds: Iterable[float | None]) -> list[float]:
+    """Milliseconds rounded as the figures are, for every value measured."""
+    return [round(value * 1000, 1) for value in seconds if value is not None]
 
 
 def _spread(values: Sequence[float], with_max: bool = False) -> Spread:
-    spread: Spread = {"p50": _ms(percentile(values, 50)), "p95": _ms(percentile(values, 95))}
+    spread: Spread = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
     if with_max:
-        spread["max"] = _ms(max(values)) if values else None
+        spread["max"] = max(values) if values else None
     return spread
+
+
+FIGURES = (
+    "time_to_first_byte_ms",
+    "time_to_first_token_ms",
+    "event_gap_ms",
+    "total_ms",
+    "tokens_per_second",
+)
+Values = dict[str, list[float]]  # figure -> every value measured, rounded like the figure
+
+
+def joined_sources(sources: Iterable[TokensSource | None]) -> TokensSource | None:
+    """Where the token counts of several streams (or runs) came from, in one phrase."""
+    found: set[str] = set()
+    for source in sources:
+        if source == "usage and content events":
+            found |= {"usage", "content events"}
+        elif source is not None:
+            found.add(source)
+    if found == {"usage"}:
+        return "usage"
+    if found == {"content events"}:
+        return "content events"
+    return "usage and content events" if found else None
 
 
 def model_figures(timings: Sequence[Timing]) -> ModelLatency:
     """One model's figures from its timings; ``no_data`` when there are none."""
     streams = [t for t in timings if t.streamed]
     rates = [(r, t.tokens_from) for t in streams if (r := t.tokens_per_second) is not None]
-    sources = {source for _, source in rates}
-    counted_from: TokensSource | None = None
-    if len(sources) == 1:
-        counted_from = sources.pop()
-    elif sources:
-        counted_from = "usage and content events"
-    median_rate = percentile([r for r, _ in rates], 50)
+    values: Values = {
+        "time_to_first_byte_ms": _all_ms(t.first_byte for t in timings),
+        "time_to_first_token_ms": _all_ms(t.first_token for t in streams),
+        "event_gap_ms": _all_ms(gap for t in streams for gap in t.gaps),
+        "total_ms": _all_ms(t.total for t in timings),
+        "tokens_per_second": [round(rate, 1) for rate, _ in rates],
+    }
+    return figures_of(values, len(timings), len(streams), joined_sources(s for _, s in rates))
+
+
+def figures_of(
+    values: Values, exchanges: int, streams: int, counted_from: TokensSource | None
+) -> ModelLatency:
+    """The figures of these values (one run's, or several runs' together), with the values."""
+    rates = values["tokens_per_second"]
     figures: ModelLatency = {
-        "exchanges": len(timings),
-        "streams": len(streams),
-        "time_to_first_byte_ms": _spread(
-            [t.first_byte for t in timings if t.first_byte is not None]
-        ),
-        "time_to_first_token_ms": _spread(
-            [t.first_token for t in streams if t.first_token is not None]
-        ),
-        "event_gap_ms": _spread([gap for t in streams for gap in t.gaps], with_max=True),
-        "total_ms": _spread([t.total for t in timings]),
+        "exchanges": exchanges,
+        "streams": streams,
+        "time_to_first_byte_ms": _spread(values["time_to_first_byte_ms"]),
+        "time_to_first_token_ms": _spread(values["time_to_first_token_ms"]),
+        "event_gap_ms": _spread(values["event_gap_ms"], with_max=True),
+        "total_ms": _spread(values["total_ms"]),
         "tokens_per_second": {
-            "p50": None if median_rate is None else round(median_rate, 1),
+            "p50": percentile(rates, 50),
             "streams": len(rates),
             "counted_from": counted_from,
         },
     }
-    if not timings:
+    if not exchanges:
         figures["no_data"] = "no successful exchange"
+    figures["measured"] = {
+        "time_to_first_byte_ms": measured_text(values["time_to_first_byte_ms"]),
+        "time_to_first_token_ms": measured_text(values["time_to_first_token_ms"]),
+        "event_gap_ms": measured_text(values["event_gap_ms"]),
+        "total_ms": measured_text(values["total_ms"]),
+        "tokens_per_second": measured_text(rates),
+    }
     return figures
+
+
+def measured_text(values: Iterable[float]) -> str:
+    """Values as one short line: sorted, space-separated, each read back exactly (305 for 305.0)."""
+    return " ".join(repr(value).removesuffix(".0") for value in sorted(values))
+
+
+def measured_values(figures: ModelLatency) -> Values | None:
+    """The values behind one model's figures; None when its report kept none (an older release)
+    or they do not read back (a hand-edited report): then its figures cannot be pooled."""
+    measured = figures.get("measured")
+    if not isinstance(measured, dict):
+        return None
+    values: Values = {}
+    for key in FIGURES:
+        text = measured.get(key)
+        if not isinstance(text, str):
+            return None
+        try:
+            numbers = [float(word) for word in text.split()]
+        except ValueError:
+            return None
+        if not all(math.isfinite(n) and n >= 0 for n in numbers):
+            return None
+        values[key] = numbers
+    return values
 
 
 def latency_section(
@@ -305,8 +397,9 @@ def model_line(model: str, figures: ModelLatency) -> str:
 
 
 def latency_lines(report: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """The terminal summary's latency lines (a heading, then one per model); none for a report
-    without figures (an older one, or a merged one)."""
+    """The terminal summary's latency lines (a heading, then one per model; a merged report's,
+    one per target and model, each saying how it was taken); none for a report without figures
+    (an older one)."""
     section = report.get("latency")
     if not section or not section.get("models"):
         return []
@@ -316,5 +409,8 @@ def latency_lines(report: dict[str, Any]) -> list[tuple[str, str | None]]:
     )
     lines: list[tuple[str, str | None]] = [(heading, None)]
     for model, figures in section["models"].items():
-        lines.append((model_line(model, figures), None))
+        line = model_line(model, figures)
+        if figures.get("shards") and figures.get("taken_from"):  # merged: "of 2 runs", ...
+            line += f" · {figures.get('how')}"
+        lines.append((line, None))
     return lines

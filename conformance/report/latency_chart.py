@@ -2,8 +2,10 @@
 
 One panel per figure (first byte, first token, event gap, total), one row per model: a light
 bar to the p95 and a dark one to the p50 on the panel's own scale, so models compare at a glance
-even when gaps are milliseconds and totals seconds. Inline SVG, no script, no external resource;
-the same report draws the same bytes (coordinates rounded, models in the report's order).
+even when gaps are milliseconds and totals seconds. A merged report's rows are its entries, one
+per target and model (``latency_merge``), and its table says how each was taken. Inline SVG, no
+script, no external resource; the same report draws the same bytes (coordinates rounded, models
+in the report's order).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PANELS = (
     ("event_gap_ms", "gap between stream events (own scale)", "gap"),
 )
 WIDTH, LABEL_WIDTH, BAR_WIDTH, ROW, HEADING = 620, 170, 300, 18, 22
+LABEL_CHARS, LONGEST_LABEL, CHAR_WIDTH = 24, 40, 7.5  # "target · model" labels widen the chart
 P95_COLOUR, P50_COLOUR = "#b6d4fe", "#0a58ca"
 
 
@@ -47,6 +50,9 @@ def latency_chart(models: dict[str, ModelLatency]) -> str:
     panels = [(t, k, rows) for t, k, rows in panels if any(s["p95"] is not None for _, s in rows)]
     if not panels:
         return ""
+    chars = min(LONGEST_LABEL, max([LABEL_CHARS, *(len(name) for name in names)]))
+    label_width = LABEL_WIDTH if chars <= LABEL_CHARS else round(chars * CHAR_WIDTH) + 8
+    width = WIDTH + label_width - LABEL_WIDTH
     scales: dict[str, float] = {}
     for _, scale, rows in panels:
         largest = max(s["p95"] or 0.0 for _, s in rows)
@@ -58,10 +64,10 @@ def latency_chart(models: dict[str, ModelLatency]) -> str:
         y += HEADING
         for name, spread in rows:
             parts.append(
-                f'<text x="0" y="{y + 13}">{_text(name, 24)}</text>'
-                + _bar(spread["p95"], scales[scale], y, P95_COLOUR)
-                + _bar(spread["p50"], scales[scale], y, P50_COLOUR)
-                + f'<text x="{LABEL_WIDTH + BAR_WIDTH + 8}" y="{y + 13}">'
+                f'<text x="0" y="{y + 13}">{_text(name, chars)}</text>'
+                + _bar(spread["p95"], scales[scale], label_width, y, P95_COLOUR)
+                + _bar(spread["p50"], scales[scale], label_width, y, P50_COLOUR)
+                + f'<text x="{label_width + BAR_WIDTH + 8}" y="{y + 13}">'
                 f"{_text(show_pair(spread['p50'], spread['p95']))}</text>"
             )
             y += ROW
@@ -75,29 +81,31 @@ def latency_chart(models: dict[str, ModelLatency]) -> str:
     height = y + 20
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="cc-latency-chart" role="img" '
-        f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="system-ui,sans-serif" font-size="12" fill="#1f2328">'
         f"<title>Latency per model: p50 and p95</title>{''.join(parts)}{legend}</svg>"
     )
 
 
-def _bar(value: float | None, scale: float, y: int, colour: str) -> str:
+def _bar(value: float | None, scale: float, x: int, y: int, colour: str) -> str:
     if value is None:
         return ""
     width = max(1.0, BAR_WIDTH * value / scale) if scale > 0 else 1.0
-    return f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="12" fill="{colour}"/>'
+    return f'<rect x="{x}" y="{y + 3}" width="{width:.1f}" height="12" fill="{colour}"/>'
 
 
-def _table(models: dict[str, ModelLatency]) -> str:
+def _table(models: dict[str, ModelLatency], merged: bool) -> str:
+    """One row per model (merged: per target and model, with how its figures were taken)."""
     head = (
-        "<tr><th>Model</th><th>Exchanges</th><th>First byte</th><th>First token</th>"
-        "<th>Event gap (max)</th><th>Total</th><th>Tokens/s</th></tr>"
+        f"<tr><th>{'Target · model' if merged else 'Model'}</th><th>Exchanges</th>"
+        "<th>First byte</th><th>First token</th><th>Event gap (max)</th><th>Total</th>"
+        f"<th>Tokens/s</th>{'<th>Taken from</th>' if merged else ''}</tr>"
     )
     rows = []
     for name, f in models.items():
         if f.get("no_data"):
             rows.append(
-                f'<tr><td>{_text(name)}</td><td colspan="6">{NO_DATA}: '
+                f'<tr><td>{_text(name)}</td><td colspan="{7 if merged else 6}">{NO_DATA}: '
                 f"{_text(f['no_data'])}</td></tr>"
             )
             continue
@@ -112,7 +120,9 @@ def _table(models: dict[str, ModelLatency]) -> str:
             _text(show_pair(*_p(f["total_ms"]))),
             tokens,
         ]
-        rows.append(f"<tr><td>{_text(name)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>")
+        how = f'<td style="white-space:normal;min-width:16em">{_text(f.get("how", ""))}</td>'
+        cells_html = "".join(f"<td>{c}</td>" for c in cells) + (how if merged else "")
+        rows.append(f"<tr><td>{_text(name)}</td>{cells_html}</tr>")
     body = "".join(rows)
     return (
         '<table class="cc-matrix cc-latency" style="white-space:nowrap">'
@@ -125,18 +135,28 @@ def _p(spread: Any) -> tuple[float | None, float | None]:
 
 
 def latency_html(report: dict[str, Any]) -> str:
-    """The section, or "" for a report without latency figures (older, or merged)."""
+    """The section, or "" for a report without latency figures (an older one)."""
     section = report.get("latency")
     if not section or not section.get("models"):
         return ""
     models: dict[str, ModelLatency] = section["models"]
+    merged = bool(section.get("merged_from"))
+    taken = f"Taken from {_text(section.get('how', ''))}"
+    if merged:
+        merged_how = _text(section.get("how", ""))
+        taken = (
+            f"{merged_how[:1].upper()}{merged_how[1:]}. Runs of one target and model are "
+            "taken together when their figures were taken alike: the percentiles are computed "
+            "again from every value the runs measured; otherwise each run keeps its own "
+            "figures, marked with its shard"
+        )
     how = (
-        f"Taken from {_text(section.get('how', ''))}; p50/p95 are "
+        f"{taken}; p50/p95 are "
         f"{_text(section.get('percentiles', PERCENTILE_METHOD))} percentiles. Time to first "
         "byte: the response's headers arrived; first token: the first stream event with "
         "content; tokens/s: (tokens - 1) / (last content event - first), streams only."
     )
     return (
         f'<h2 id="cc-latency">Latency</h2><p class="cc-small">{how}</p>'
-        f"{_table(models)}{latency_chart(models)}"
+        f"{_table(models, merged)}{latency_chart(models)}"
     )

@@ -3,9 +3,14 @@
 ``chat-conformance compare`` prints and renders it under the verdict changes: per model the
 main figures (p50 and p95 of first byte and first token, p50 of event gap and total, tokens per
 second) in one column per report, and how each differs from the reference's figure for the same
-model, in the figure's unit and in percent. Reports without figures (older ones, merged ones)
-show a dash. How each report's figures were taken is said beside them: overlapping requests
-and sequential samples do not measure the same thing.
+model, in the figure's unit and in percent. Reports without figures (older ones) show a dash.
+How each report's figures were taken is said beside them: overlapping requests and sequential
+samples do not measure the same thing.
+
+Rows are matched by model, so two runs against different hosts (staging and production, before
+and after) compare model by model. When a report holds several targets (a merged matrix, see
+``latency_merge``), a model alone is ambiguous: rows are then matched by target and model,
+every report's rows named ``target · model``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from conformance.report.json_report import run_label
 from conformance.report.latency import NO_VALUE, show_ms
 from conformance.report.text import printable, shortened
 
@@ -65,9 +71,28 @@ def _models(section: dict[str, Any] | None) -> dict[str, Any]:
     return (section or {}).get("models") or {}
 
 
+def _targets(report: dict[str, Any]) -> set[str]:
+    """The targets a report's figures came from: a merged report's entries name theirs."""
+    entries = _models(report.get("latency")).values()
+    named = {str(e["target"]) for e in entries if isinstance(e, dict) and "target" in e}
+    return named or {run_label(report)}
+
+
+def _rows(report: dict[str, Any], by_target: bool) -> dict[str, Any]:
+    """A report's figures by row name: its own labels, or ``target · model`` when any report
+    compared holds several targets (a report of several already names its rows so)."""
+    models = _models(report.get("latency"))
+    targets = _targets(report)
+    if not by_target or len(targets) > 1:
+        return models
+    target = next(iter(targets))
+    return {f"{target} · {label}": figures for label, figures in models.items()}
+
+
 def latency_figures(reports: list[dict[str, Any]]) -> list[Figure]:
     """Every model's figures across the reports, models in the order they first appear."""
-    sections = [_models(report.get("latency")) for report in reports]
+    by_target = any(len(_targets(report)) > 1 for report in reports)
+    sections = [_rows(report, by_target) for report in reports]
     names = list(dict.fromkeys(name for models in sections for name in models))
     figures = []
     for name in names:
@@ -94,17 +119,18 @@ def comparison_lines(labels: list[str], reports: list[dict[str, Any]]) -> list[s
         how = (report.get("latency") or {}).get("how") or "no latency figures"
         lines.append(f"  {_clean(label)}: {_clean(how, 100)}")
     widths = [max(16, len(_clean(label)) + 2) for label in labels]
+    name = max(22, min(40, max(len(figure.model) for figure in figures)))  # target · model
     model = None
     for figure in figures:
         if figure.model != model:
             model = figure.model
             head = "".join(f"{_clean(label):<{w}}" for label, w in zip(labels, widths, strict=True))
-            lines.append(f"  {_clean(model, 22):<24}{head}".rstrip())
+            lines.append(f"  {_clean(model, name):<{name + 2}}{head}".rstrip())
         cells = [figure.shown(i) for i in range(len(labels))]
         row = "".join(
             f"{cell:<{max(w, len(cell) + 2)}}" for cell, w in zip(cells, widths, strict=True)
         )
-        lines.append(f"    {figure.label:<22}{row}".rstrip())
+        lines.append(f"    {figure.label:<{name}}{row}".rstrip())
     return lines
 
 

@@ -3,7 +3,8 @@
 CI scales the suite the way it scales anything: a matrix of jobs, each running a shard (one
 model, one target, or some requirement areas) and uploading its JSON report; a last job merges
 them. The merged report recomputes every verdict from the union of the shards' tests, keeps each
-test's target, model, known-failure mark and evidence, and lists the shards it came from.
+test's target, model, known-failure mark and evidence, and lists the shards it came from. Its
+latency figures are every run's, by target and model (``latency_merge`` says how).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 
 from conformance.catalog import Catalog
 from conformance.report.json_report import ReportError, build_report, outcomes_in, run_label
+from conformance.report.latency_merge import merged_latency
 from conformance.report.results import TestOutcome, gate_passes, is_conformant, verdicts
 from conformance.report.shape import BaselineEntry, BaselineSummary, Report, ShardSummary
 
@@ -72,6 +74,7 @@ def merge_reports(reports: list[Report], catalog: Catalog, *, strict: bool | Non
         else {"name": " + ".join(targets), "base_url": None, "embedded": False, "models": models}
     )
     catalog_versions = {str(r.get("catalog_version")) for r in reports}
+    latency = merged_latency(reports)  # conformance/report/latency_merge.py
     merged = build_report(
         results,
         catalog_version=catalog.version,
@@ -84,7 +87,10 @@ def merge_reports(reports: list[Report], catalog: Catalog, *, strict: bool | Non
         requests_sent=sum(int(r.get("requests_sent", 0)) for r in reports),
         throttled=throttled,
         baseline=_merged_baseline(baselines),
-        run={"merged_catalog_versions": sorted(catalog_versions)},
+        run={
+            "merged_catalog_versions": sorted(catalog_versions),
+            **({"latency": latency} if latency else {}),
+        },
     )
     merged["runs"] = shards
     return merged

@@ -8,7 +8,7 @@ come from an older release (``json_report.REPORT_FORMAT`` says when a field chan
     Report
       tool, target, summary, baseline (BaselineSummary)
       profile, seed, config_file, generation (GenerationSummary), preflight,
-      latency (LatencySection)                                                 (a run's own)
+      latency (LatencySection)              (a run's per model; merged: per target and model)
       merged_catalog_versions, runs (ShardSummary)                             (a merged report's)
       requirements: RequirementEntry
         tests: TestEntry
