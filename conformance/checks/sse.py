@@ -129,8 +129,8 @@ def no_block_without_data(exchange: Exchange) -> list[Violation]:
             f"{count} block(s) without a data: field before [DONE], which {clients} as events "
             "with empty data (then parsing them as JSON raises)",
             "a data: field in every block; comment-only blocks only before the first id:",
-            f"{where} (byte {first.offset}), dispatched because of {first.because}: "
-            f"{short(first.raw, 120)}",
+            f"{where}, at byte {first.offset}: {short(repr(first.raw), 120)}, dispatched "
+            f"because of {first.because}",
             exchange.name,
         )
     ]
