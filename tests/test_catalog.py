@@ -41,7 +41,7 @@ def test_every_suite_test_names_a_known_requirement():
 
 
 def test_select_by_area_id_and_alias():
-    assert CATALOG.select(["sse"]) == {"SSE-001", "SSE-002", "SSE-003"}
+    assert CATALOG.select(["sse"]) == {"SSE-001", "SSE-002", "SSE-003", "SSE-004"}
     assert CATALOG.select(["RESP-004"]) == {"RESP-004"}
     with pytest.raises(KeyError):
         CATALOG.select(["NOPE-999"])

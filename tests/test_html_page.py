@@ -206,7 +206,7 @@ def test_the_merged_report_counts_agree_with_its_matrix(tmp_path, capsys):
     assert listed and int(listed.group(1)) == skip_cells
     assert f"({skip_cells} cell could not be judged)" in box
     # every requirement with a test: passed (SSE-003: passed on alpha), failed (SSE-002)
-    assert "1 of 56 requirements passed" in box and "1 MUST failed" in box
+    assert "1 of 57 requirements passed" in box and "1 MUST failed" in box
     assert "0 skipped" in box
 
 
@@ -240,7 +240,7 @@ def test_pytest_html_page_is_named_after_the_run_and_counts_every_test(tmp_path)
     assert title.startswith("NOT CONFORMANT · embedded reference server (")
     assert re.search(r"· \d{4}-\d\d-\d\d \d\d:\d\d UTC ·", title)
     # our count replaces pytest-html's, which leaves the skipped test out
-    assert "3 tests took" in page and "1 passed, 1 failed, 1 skipped" in page
+    assert "4 tests took" in page and "2 passed, 1 failed, 1 skipped" in page
     blob = html.unescape(re.search(r'data-jsonblob="([^"]*)"', page).group(1))
     logs = [row["log"] for rows in json.loads(blob)["tests"].values() for row in rows]
     assert not any(log.startswith("('") for log in logs)  # no (path, line, reason) tuple

@@ -120,7 +120,7 @@ def test_only_with_verbose_says_not_run_never_skip(run_cli):
     assert not [line for line in lines if re.search(r"\bskip\b|SKIPPED", line)], run.stdout
     assert "AUTH - Authentication: not run" in lines
     assert "test_sse_framing.py::test_sse[conformance-echo-SSE-001] PASSED" in run.stdout
-    assert re.search(r", 53 not run of 56 requirements$", _last_line(run.stdout))
+    assert re.search(r", 53 not run of 57 requirements$", _last_line(run.stdout))
     _clean(run.stdout)
 
 
@@ -138,7 +138,7 @@ def test_plain_pytest_on_the_suite_still_reports_its_verdict(tmp_path):
     lines = completed.stdout.splitlines()
     verdict = next(i for i, line in enumerate(lines) if VERDICT.match(line))
     assert lines[verdict - 1].startswith("target http://127.0.0.1:")  # the run's lines above it
-    assert re.search(r"3 passed, 53 deselected", lines[-1])  # pytest's own tally, then
+    assert re.search(r"4 passed, 53 deselected", lines[-1])  # pytest's own tally, then
 
 
 def test_the_live_terminal_runs_where_the_cli_is_not_used(tmp_path):

@@ -2,7 +2,8 @@
 
 The events were parsed by ``conformance.sse`` exactly as a client would; these checks look at
 what that parse saw (the exchange's ``SseTranscript``): undecodable bytes, events that are not
-JSON, a missing or misplaced [DONE].
+JSON, a missing or misplaced [DONE]. SSE-004 reads the raw bytes instead: it judges the blocks
+WHATWG drops and the openai SDKs dispatch (``conformance.sse_sdk``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from conformance.checks.registry import check, streamed
 from conformance.checks.stream import DONE
 from conformance.probes import STREAMS
 from conformance.records import Exchange, SseTranscript, strict_json
+from conformance.sse_sdk import empty_events
 
 
 def _parsed(exchange: Exchange) -> SseTranscript:
@@ -104,5 +106,31 @@ def nothing_after_done(exchange: Exchange) -> list[Violation]:
             short(after[0].raw, 160),
             exchange.name,
             after[0].index,
+        )
+    ]
+
+
+@check("SSE-004", probes=STREAMS, applies=streamed)
+def no_block_without_data(exchange: Exchange) -> list[Violation]:
+    """Blocks after [DONE] are left to SSE-003: both SDKs stop reading at [DONE]."""
+    transcript = _parsed(exchange)
+    blocks = empty_events(exchange.body)
+    first = next(blocks, None)
+    if first is None:
+        return []
+    count = 1 + sum(1 for _ in blocks)
+    clients = (
+        "openai-python and openai-node dispatch" if first.node_too else "openai-python dispatches"
+    )
+    before = sum(1 for event in transcript.events if event.offset < first.offset)
+    where = f"after event #{before - 1}" if before else "before the first event"
+    return [
+        Violation(
+            f"{count} block(s) without a data: field before [DONE], which {clients} as events "
+            "with empty data (then parsing them as JSON raises)",
+            "a data: field in every block; comment-only blocks only before the first id:",
+            f"{where}, at byte {first.offset}: {short(repr(first.raw), 120)}, dispatched "
+            f"because of {first.because}",
+            exchange.name,
         )
     ]

@@ -52,11 +52,20 @@ def expand_variations(names: Iterable[str]) -> list[str]:
     return list(expanded)
 
 
-@variation("sse-comments", "`: keep-alive` comments before and between events, `id:` and `retry:`.")
+@variation(
+    "sse-comments",
+    "`: keep-alive` comment blocks before the first event, a comment line inside every event, "
+    "`id:` on every event and `retry:` on the first.",
+)
 class SseComments(Behaviour):
+    """Comment-only blocks come only before the first `id:`: after one, the openai SDKs dispatch
+    each blank line as an empty event (SSE-004, the fault `sse-id-keepalive`)."""
+
     def event_bytes(self, number: int, payload: str) -> bytes:
-        comment = f": keep-alive{self.newline}{self.newline}".encode()
-        return comment + super().event_bytes(number, payload)
+        event = super().event_bytes(number, payload)
+        if number:
+            return event
+        return f": keep-alive{self.newline}{self.newline}".encode() * 2 + event
 
     def event_lines(self, number: int, payload: str) -> list[str]:
         fields = [": keep-alive", f"id: {number}"] + (["retry: 3000"] if number == 0 else [])

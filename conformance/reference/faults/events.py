@@ -93,3 +93,20 @@ class ChunkAfterDone(Behaviour):
                 last = payload
         if last is not None:
             yield last
+
+
+@fault(
+    "sse-id-keepalive",
+    "SSE-004",
+    description="An `id:` on every event and a `: keep-alive` comment block between events: "
+    "legal WHATWG, but after an id the openai SDKs dispatch each keep-alive as an empty event.",
+)
+class SseIdKeepAlive(Behaviour):
+    def event_bytes(self, number: int, payload: str) -> bytes:
+        event = super().event_bytes(number, payload)
+        if number == 0:  # a keep-alive before the first id is harmless: keep the fault to SSE-004
+            return event
+        return f": keep-alive{self.newline}{self.newline}".encode() + event
+
+    def event_lines(self, number: int, payload: str) -> list[str]:
+        return [f"id: {number}", *super().event_lines(number, payload)]
