@@ -237,7 +237,7 @@ def test_collect_only_lists_the_tests_under_the_header(run_cli):
     run = run_cli("run", "--only", "SSE", "--", "--co", env=clean_environment())
     assert run.exit_code == 0, run.output
     lines = [line for line in run.stdout.splitlines() if line.strip()]
-    assert lines[0].startswith("chat-conformance ") and "3 tests against" in lines[0], run.stdout
+    assert lines[0].startswith("chat-conformance ") and "4 tests against" in lines[0], run.stdout
     assert any("test_sse[conformance-echo-SSE-001]" in line for line in lines[2:]), run.stdout
 
 
