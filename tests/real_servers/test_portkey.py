@@ -71,6 +71,7 @@ EXPECTED_FAILED = {
     "SSE-001": Expected(TRUE, _STREAM_500),
     "SSE-002": Expected(TRUE, _STREAM_500),
     "SSE-003": Expected(TRUE, _STREAM_500),
+    "SSE-004": Expected(TRUE, _STREAM_500),
     "GEN-003": Expected(
         TRUE,
         "top_p -1 (and other out-of-range top_p) is served 200: clamped to [0, 1] by the "
