@@ -207,7 +207,8 @@ def beyond_html(report: dict[str, Any]) -> str:
             else ""
         )
         articles.append(
-            '<article class="cc-failure cc-client-break">'
+            # amber, not a failure's red: no requirement failed here
+            '<article class="cc-failure cc-client-break" style="border-left-color:#d4a72c">'
             f'<h3>{escape(text)} <span class="cc-tag">{len(group)} exchange'
             f"{'' if len(group) == 1 else 's'}</span></h3>"
             f'<ul class="cc-list">{items}</ul>{read}{render_exchanges(shown)}{note}</article>'
