@@ -35,6 +35,7 @@ COMMENTED = "".join(
     f": keep-alive\n\n: keep-alive\nid: {i}\n" + CHUNK % t for i, t in enumerate("abc")
 )
 RAISED = Effect(CLIENT, "raised", "raises JSONDecodeError: Expecting value", "JSONDecodeError", 1)
+SILENT = Effect(CLIENT, "silent", "yields 0 chunks, no error")
 
 
 def stream(name: str, body: str = COMMENTED, model: str = "m") -> Exchange:
@@ -60,11 +61,11 @@ def test_only_what_the_client_broke_on_and_no_failure_shows_is_listed():
     effects = {
         "stream [m]": RAISED,
         "stream_stop [m]": RAISED,
-        "shown [m]": RAISED,  # beside a failure already
+        "shown [m]": SILENT,  # beside a failure already
         "fine [m]": Effect(CLIENT, "parsed", "parses it"),
     }
-    entries = beyond_failures(effects, exchanges, {"shown [m]"}, [])
-    assert [e["exchange"] for e in entries] == ["stream", "stream_stop"]
+    entries, alike = beyond_failures(effects, exchanges, {"shown [m]"}, [])
+    assert [e["exchange"] for e in entries] == ["stream", "stream_stop"] and alike == 0
     entry = entries[0]
     assert (entry["model"], entry["status"], entry["content_type"]) == (
         "m",
@@ -80,10 +81,23 @@ def test_only_what_the_client_broke_on_and_no_failure_shows_is_listed():
     assert entry["raw_at_break"].endswith(CHUNK % "b")
 
 
+def test_what_a_failure_shows_already_is_counted_not_listed():
+    """A generated stream meets the fault the fixed probes fail on, but its check is left out
+    ("already failing"): the same effect is the same fault, not a break where checks passed."""
+    exchanges = {f"{n} [m]": stream(n) for n in ("stream", "generated #1", "generated #2")}
+    effects = {"stream [m]": SILENT, "generated #1 [m]": SILENT, "generated #2 [m]": RAISED}
+    entries, alike = beyond_failures(effects, exchanges, {"stream [m]"}, [])
+    assert [e["exchange"] for e in entries] == ["generated #2"] and alike == 1
+    report = report_with(entries)
+    report["clients"]["alike_failures"] = alike
+    lines = [text for text, _ in render.client_lines(report)]
+    assert lines[-1] == "  1 more with an effect shown beside a failure above"
+
+
 def test_names_come_first_generated_by_number_and_evidence_is_kept_for_a_few():
     names = ["generated #10", "generated #9", "stream", "generated #2", "stream_stop"]
     exchanges = {f"{n} [m]": stream(n) for n in names}
-    entries = beyond_failures(dict.fromkeys(exchanges, RAISED), exchanges, set(), [])
+    entries, _ = beyond_failures(dict.fromkeys(exchanges, RAISED), exchanges, set(), [])
     order = [e["exchange"] for e in entries]
     assert order == ["stream", "stream_stop", "generated #2", "generated #9", "generated #10"]
     assert sum("evidence" in e for e in entries) == EVIDENCE_PER_EFFECT
@@ -104,7 +118,7 @@ def test_where_a_stream_broke_is_never_said_more_precisely_than_the_client_says(
 
 def test_a_secret_in_what_the_server_sent_is_redacted_from_the_entries():
     leaky = stream("stream", COMMENTED.replace('"a"', f'"{KEY}"'))
-    entries = beyond_failures({"stream [m]": RAISED}, {"stream [m]": leaky}, set(), [KEY])
+    entries, _ = beyond_failures({"stream [m]": RAISED}, {"stream [m]": leaky}, set(), [KEY])
     assert entries and KEY not in json.dumps(entries)
 
 
@@ -112,7 +126,8 @@ def test_a_secret_in_what_the_server_sent_is_redacted_from_the_entries():
 
 
 class RaisingWorker:
-    """Stands for the child process: the SDK raised on every recording, after one chunk."""
+    """Stands for the child process: the SDK raised on every recording after one chunk, but
+    for "stream", on which it yielded nothing."""
 
     started = 0
 
@@ -124,7 +139,8 @@ class RaisingWorker:
         self.sent.append(recording)
 
     def finish(self) -> Replayed:
-        return Replayed(client=CLIENT, effects={r.key: RAISED for r in self.sent})
+        effects = {r.key: SILENT if r.key == "stream [m]" else RAISED for r in self.sent}
+        return Replayed(client=CLIENT, effects=effects)
 
     def close(self) -> None:
         pass
@@ -158,7 +174,7 @@ def test_the_report_lists_them_beside_the_summary_redacted(monkeypatch):
     session.attach(config, report, [failed, passing])
     clients = report["clients"]
     assert [e["exchange"] for e in clients["beyond_failures"]] == ["stream_stop"]
-    assert test["evidence"]["exchanges"][0]["client"]["kind"] == "raised"  # beside its failure
+    assert test["evidence"]["exchanges"][0]["client"]["kind"] == "silent"  # beside its failure
     assert KEY not in json.dumps(report)
 
 
@@ -172,12 +188,11 @@ def report_with(entries: list[dict]) -> dict:
 
 def entries_of(*names: str, effect: Effect = RAISED) -> list[dict]:
     exchanges = {f"{n} [m]": stream(n) for n in names}
-    return beyond_failures(dict.fromkeys(exchanges, effect), exchanges, set(), [])
+    return beyond_failures(dict.fromkeys(exchanges, effect), exchanges, set(), [])[0]
 
 
 def test_the_terminal_groups_them_by_effect_under_the_summary_line():
-    silent = Effect(CLIENT, "silent", "yields 0 chunks, no error")
-    entries = entries_of("a", "b", "c", "d", "e", "f") + entries_of("g", effect=silent)
+    entries = entries_of("a", "b", "c", "d", "e", "f") + entries_of("g", effect=SILENT)
     lines = [text for text, _ in render.client_lines(report_with(entries))]
     assert lines[0].startswith(f"{CLIENT} (Python SDK) raised on 7 of 7")
     assert lines[1] == (

@@ -31,21 +31,29 @@ def beyond_failures(
     exchanges: Mapping[str, Exchange],
     shown: set[str],
     secrets: Iterable[str],
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int]:
     """One entry per exchange the client raised on or mangled that no failure shows (``shown``:
-    the keys beside a failure), grouped by effect, redacted."""
-    found = [
+    the keys beside a failure), grouped by effect, redacted; and how many more did what a
+    failure shows. Those are left out: the same effect is most likely the same fault, met
+    where its check was not run again (a generated request "left out, already failing")."""
+    beside_failures = {_alike(effects[key]) for key in shown if key in effects}
+    broken = [
         (effect, exchanges[key])
         for key, effect in effects.items()
         if key not in shown and key in exchanges and effect.kind in SILENT_OR_RAISED
     ]
+    found = [pair for pair in broken if _alike(pair[0]) not in beside_failures]
     found.sort(key=lambda pair: (pair[0].kind, pair[0].text, *_order(pair[1])))
     entries: list[dict[str, Any]] = []
     evidence_kept: dict[str, int] = {}
     for effect, exchange in found:
         kept = evidence_kept[effect.text] = evidence_kept.get(effect.text, 0) + 1
         entries.append(entry(effect, exchange, with_evidence=kept <= EVIDENCE_PER_EFFECT))
-    return redact_all(entries, tuple(s for s in secrets if s))
+    return redact_all(entries, tuple(s for s in secrets if s)), len(broken) - len(found)
+
+
+def _alike(effect: Effect) -> tuple[str, str, str]:
+    return (effect.client, effect.kind, effect.text)
 
 
 def entry(effect: Effect, exchange: Exchange, with_evidence: bool = True) -> dict[str, Any]:

@@ -109,7 +109,11 @@ def client_lines(report: dict[str, Any]) -> list[Line]:
     if clients.get("client"):
         colour = "yellow" if clients.get("raised") or clients.get("silent") else "green"
     lines.append((str(clients.get("line", "")), colour))
-    return lines + beyond_lines(clients.get("beyond_failures") or [])
+    lines += beyond_lines(clients.get("beyond_failures") or [])
+    alike = clients.get("alike_failures")
+    if alike:
+        lines.append((f"  {alike} more with an effect shown beside a failure above", None))
+    return lines
 
 
 def beyond_groups(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -166,6 +170,8 @@ def summary_html(report: dict[str, Any]) -> str:
         return ""
     beyond = len(clients.get("beyond_failures") or [])
     link = f' · <a href="#{BEYOND_ANCHOR}">{beyond} where no check failed</a>' if beyond else ""
+    if clients.get("alike_failures"):
+        link += f" · {clients['alike_failures']} more with an effect shown beside a failure"
     return (
         f'<p class="cc-small cc-clients">Clients: {escape(str(clients.get("line", "")))}{link}</p>'
     )

@@ -176,9 +176,11 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Ex
     by_key = {k: e for k in replays.sent if (e := replays.effect(replayed, k)) is not None}
     report["clients"] = summary_record(replayed.client, list(by_key.values()))
     secrets = _secrets(config)
-    beyond = beyond_failures(by_key, replays.exchanges, shown, secrets)
+    beyond, alike = beyond_failures(by_key, replays.exchanges, shown, secrets)
     if beyond:
         report["clients"]["beyond_failures"] = beyond
+    if alike:
+        report["clients"]["alike_failures"] = alike
     _redact_effects(report, secrets)
 
 

@@ -238,6 +238,7 @@ class ClientsSummary(TypedDict):
     silent: NotRequired[int]
     line: str  # the run's one-line summary, or how to enable the replay
     beyond_failures: NotRequired[list[ClientBreakRecord]]  # none: no such exchange
+    alike_failures: NotRequired[int]  # more broken alike an exchange beside a failure: unlisted
 
 
 class ClientBreakRecord(TypedDict):
