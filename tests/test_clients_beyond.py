@@ -316,13 +316,24 @@ def test_pytest_reads_the_switch_both_ways():
 # ------------------------------------------------------------------ the brief's case, for real
 
 
-def run_against_sse_comments(run_cli, *flags: str):
+def sse_comments_server():
+    """The reference server sending an ``id:`` on every event and a keep-alive comment block
+    between events: ``--variation sse-comments`` until SSE-004 (SHOULD) names the case; then
+    the variation keeps its comment blocks before the first id and the fault
+    ``sse-id-keepalive`` sends these bytes. Either way no check of STREAM judges them."""
     from conformance.reference.config import ServerConfig
+    from conformance.reference.faults import FAULTS
     from conformance.reference.runner import running_server
+
+    if "sse-id-keepalive" in FAULTS:
+        return running_server(ServerConfig(api_key=KEY, faults=("sse-id-keepalive",)))
+    return running_server(ServerConfig(api_key=KEY, variations=("sse-comments",)))
+
+
+def run_against_sse_comments(run_cli, *flags: str):
     from tests.cli_runs import clean_environment
 
-    config = ServerConfig(api_key=KEY, variations=("sse-comments",))
-    with running_server(config) as server:
+    with sse_comments_server() as server:
         return run_cli(
             *("run", "--base-url", server.base_url, "--model", "m", "--profile", "quick"),
             *flags,
@@ -333,7 +344,7 @@ def run_against_sse_comments(run_cli, *flags: str):
 @pytest.mark.slow
 def test_sse_comments_passes_and_the_reports_name_what_the_sdk_raised_on(run_cli, tmp_path):
     pytest.importorskip("openai")
-    run = run_against_sse_comments(run_cli)
+    run = run_against_sse_comments(run_cli, "--only", "STREAM")
     assert run.exit_code == 0, run.tail()  # CONFORMANT: no check failed
     clients = run.report["clients"]
     entries = clients["beyond_failures"]
