@@ -75,6 +75,18 @@ def _prompt_bound(raw: Any) -> int:
     return value
 
 
+def _on_or_off(raw: Any) -> bool:
+    """A switch's variable: 1/true/yes/on or 0/false/no/off (``bool("off")`` would be True)."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not on or off: {raw!r}")
+
+
 def _profile_names() -> list[str]:
     from conformance.profiles import PROFILES
 
@@ -101,7 +113,7 @@ DURATION = Kind(
 )
 NON_NEGATIVE_DURATION = Kind(read=_bounded(_seconds, " seconds", inclusive=True))
 SWITCH = Kind(read=bool, toml=(bool,), switch="store_true")
-TOGGLE = Kind(read=bool, toml=(bool,), switch="toggle")
+TOGGLE = Kind(read=_on_or_off, toml=(bool,), switch="toggle")
 PROFILE = Kind(read=_profile, choices=_profile_names)
 PROMPT_BOUND = Kind(read=_prompt_bound, toml=(int,))
 
@@ -271,6 +283,18 @@ OPTIONS: tuple[Option, ...] = (
         env=f"{ENV}LATENCY_SAMPLES",
         key="latency-samples",
         metavar="N",
+    ),
+    Option(
+        "client_replay",
+        "replay every recorded response offline through the openai SDK (the clients extra) "
+        "and report what the client did with it",
+        TOGGLE,
+        default=True,
+        flag="--client-replay",
+        pytest="--chat-client-replay",
+        env=f"{ENV}CLIENT_REPLAY",
+        key="client-replay",
+        shown_default="on when the openai SDK is installed",
     ),
     Option(
         "timeout",
@@ -443,7 +467,8 @@ def _arguments(option: Option, for_pytest: bool) -> dict[str, Any]:
     default = None if not for_pytest or option.env else option.default
     arguments: dict[str, Any] = {"help": option.help_text(for_pytest), "default": default}
     if kind.switch:
-        toggle = kind.switch == "toggle" and not for_pytest
+        # pytest's --chat-strict only turns on; a switch that is on by default turns off too
+        toggle = kind.switch == "toggle" and (not for_pytest or option.default is True)
         arguments["action"] = argparse.BooleanOptionalAction if toggle else "store_true"
         arguments["default"] = None if toggle else False
     elif kind.many:
@@ -538,6 +563,10 @@ def pytest_arguments(arguments: argparse.Namespace) -> list[str]:
     result: list[str] = []
     for option in OPTIONS:
         value = getattr(arguments, option.name, None)
+        on_by_default = option.kind.switch == "toggle" and option.default is True
+        if value is False and option.pytest and on_by_default:
+            result.append(f"--no-{option.pytest.removeprefix('--')}")  # --no-chat-client-replay
+            continue
         if not option.pytest or option.secret or _unset(value) or value is False:
             continue
         if value is True:
@@ -565,7 +594,8 @@ def markdown_table() -> str:
     ]
     for option in OPTIONS:
         if option.kind.switch:
-            default = "off" if option.key else ""
+            default = ("on" if option.default else "off") if option.key else ""
+            default = option.shown_default or default
         else:
             shown = option.default is not None and option.kind.show(option.default)
             default = option.shown_default or shown or ""

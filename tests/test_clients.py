@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -227,8 +228,9 @@ def test_without_the_sdk_the_worker_says_so_and_the_report_says_how_to_install_i
 
 def test_without_the_sdk_no_worker_starts_and_the_summary_says_how_to_enable_it(monkeypatch):
     monkeypatch.setattr(session, "sdk_installed", lambda: False)
-    config = pytest.Config.__new__(pytest.Config)  # only its stash is used
+    config = pytest.Config.__new__(pytest.Config)  # only its stash and options are used
     config.stash = pytest.Stash()
+    config.option = SimpleNamespace()  # type: ignore[misc]
     session.start(config)
     progress = object()
     assert session.replaying(config, progress) is progress  # nothing wrapped, nothing replayed
@@ -292,6 +294,7 @@ def test_effects_go_to_the_failed_exchanges_and_equal_responses_are_replayed_onc
     monkeypatch.setattr(session, "ReplayWorker", FakeWorker)
     config = pytest.Config.__new__(pytest.Config)
     config.stash = pytest.Stash()
+    config.option = SimpleNamespace()  # type: ignore[misc]
     config.add_cleanup = lambda function: None  # type: ignore[method-assign]
     monkeypatch.setattr(
         "conformance.settings.settings_from_pytest",
@@ -336,6 +339,7 @@ def test_a_passing_run_against_the_embedded_server_loads_no_sdk(monkeypatch):
     )
     config = pytest.Config.__new__(pytest.Config)
     config.stash = pytest.Stash()
+    config.option = SimpleNamespace()  # type: ignore[misc]
     config.add_cleanup = lambda function: None  # type: ignore[method-assign]
     session.start(config)
     report: dict = {"requirements": []}

@@ -10,6 +10,7 @@ the response as sent, raises (which exception), or silently returns something el
     replay      feeds one Recording to the openai SDK (the only module importing openai)
     worker      runs the replays in a child process, so the run's memory and time stay its own
     session     the run's side: start the worker, replay, put the effects into the report
+    beyond      the exchanges the client broke on that no failure shows: named, with evidence
     render      effects and the run's summary as text for the terminal, HTML and JSON
 
 The SDK is an optional extra (``pip install 'chat-conformance[clients]'``); without it the

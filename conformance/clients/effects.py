@@ -34,13 +34,22 @@ class Effect:
     kind: Kind
     text: str  # "yields 0 chunks, no error"
     error_type: str | None = None
+    # A stream the client raised on: the chunks it had yielded first. Where the stream broke,
+    # as far as the client says: at or before the transcript's event of that index.
+    after_chunks: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Effect:
-        return cls(data["client"], data["kind"], data["text"], data.get("error_type"))
+        return cls(
+            data["client"],
+            data["kind"],
+            data["text"],
+            data.get("error_type"),
+            data.get("after_chunks"),
+        )
 
 
 @dataclass(frozen=True)
@@ -96,15 +105,19 @@ def compare(client: str, recording: Recording, got: Result) -> Effect:
     return Effect(client, "parsed", f"parses it: {what}, text and finish_reason as sent")
 
 
-def raised(client: str, recording: Recording, error: BaseException) -> Effect:
-    """The effect of an exception: expected for an error status, a failed call on a 2xx."""
+def raised(
+    client: str, recording: Recording, error: BaseException, after_chunks: int | None = None
+) -> Effect:
+    """The effect of an exception: expected for an error status, a failed call on a 2xx
+    (``after_chunks``: a stream's chunks the client yielded before it raised)."""
     name = type(error).__name__
     line = (str(error).strip().splitlines() or [""])[0]
     if len(line) > 160:
         line = line[:159] + "…"
     if recording.status >= 400 and _is_status_error(error):
         return Effect(client, "http_error", f"raises {name} (HTTP {recording.status})", name)
-    return Effect(client, "raised", f"raises {name}: {line}" if line else f"raises {name}", name)
+    text = f"raises {name}: {line}" if line else f"raises {name}"
+    return Effect(client, "raised", text, name, after_chunks if recording.stream else None)
 
 
 def _is_status_error(error: BaseException) -> bool:

@@ -11,9 +11,14 @@ from html import escape
 from typing import Any
 
 from conformance.clients.effects import SILENT_OR_RAISED, Effect
+from conformance.report.text import printable
 
 INSTALL_HINT = "pip install 'chat-conformance[clients]'"
 MAX_LINES_PER_REQUIREMENT = 3
+MAX_BEYOND_LINES = 3  # effects named under the summary line; the HTML report has them all
+MAX_NAMES_PER_LINE = 4
+BEYOND_ANCHOR = "cc-client-breaks"
+BEYOND_MEANING = "the checks passed, the client still broke: not a conformance verdict"
 Line = tuple[str, str | None]  # as in report.terminal: text, colour
 
 
@@ -63,6 +68,15 @@ def not_needed_record() -> dict[str, Any]:
     }
 
 
+def turned_off_record() -> dict[str, Any]:
+    """The report's ``clients`` field of a run with ``--no-client-replay``."""
+    return {
+        "client": None,
+        "replayed": 0,
+        "line": "effect on clients not measured: replays turned off (--no-client-replay)",
+    }
+
+
 def effect_text(effect: dict[str, Any]) -> str:
     return f"{effect.get('client', '?')}: {effect.get('text', '')}"
 
@@ -95,6 +109,44 @@ def client_lines(report: dict[str, Any]) -> list[Line]:
     if clients.get("client"):
         colour = "yellow" if clients.get("raised") or clients.get("silent") else "green"
     lines.append((str(clients.get("line", "")), colour))
+    lines += beyond_lines(clients.get("beyond_failures") or [])
+    alike = clients.get("alike_failures")
+    if alike:
+        lines.append((f"  {alike} more with an effect shown beside a failure above", None))
+    return lines
+
+
+def beyond_groups(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The entries of ``clients.beyond_failures`` by effect ("openai 3.63.0: raises ..."), in
+    the report's order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault(effect_text(entry.get("client") or {}), []).append(entry)
+    return groups
+
+
+def entry_name(entry: dict[str, Any], with_model: bool) -> str:
+    name, model = str(entry.get("exchange")), entry.get("model")
+    return f"{name} [{model}]" if with_model and model else name
+
+
+def beyond_lines(entries: list[dict[str, Any]]) -> list[Line]:
+    """Under the summary line: the exchanges the client broke on that no failure shows, one
+    line per effect (names first, as the failures' block), the rest counted."""
+    if not entries:
+        return []
+    with_model = len({e.get("model") for e in entries}) > 1
+    count = len(entries)
+    lines: list[Line] = [(f"  {count} where no check failed ({BEYOND_MEANING}):", None)]
+    named = 0
+    for text, group in list(beyond_groups(entries).items())[:MAX_BEYOND_LINES]:
+        names = [entry_name(e, with_model) for e in group[:MAX_NAMES_PER_LINE]]
+        named += len(names)
+        more = len(group) - len(names)
+        listed = ", ".join(names) + (f", +{more} more" if more else "")
+        lines.append((printable(f"    {listed}: {text}"), None))
+    if count > named:
+        lines.append((f"    {count - named} more in the HTML report", None))
     return lines
 
 
@@ -116,4 +168,61 @@ def summary_html(report: dict[str, Any]) -> str:
     clients = report.get("clients")
     if not clients:
         return ""
-    return f'<p class="cc-small cc-clients">Clients: {escape(str(clients.get("line", "")))}</p>'
+    beyond = len(clients.get("beyond_failures") or [])
+    link = f' · <a href="#{BEYOND_ANCHOR}">{beyond} where no check failed</a>' if beyond else ""
+    if clients.get("alike_failures"):
+        link += f" · {clients['alike_failures']} more with an effect shown beside a failure"
+    return (
+        f'<p class="cc-small cc-clients">Clients: {escape(str(clients.get("line", "")))}{link}</p>'
+    )
+
+
+def beyond_html(report: dict[str, Any]) -> str:
+    """The section of the exchanges the client broke on although no failure shows them: one
+    article per effect, each exchange with where it broke, and the evidence as the failures
+    show theirs (``report/html.render_exchanges``: the raw stream, its end)."""
+    from conformance.report.html import render_exchanges, visible_line_ends  # html imports us
+
+    entries = (report.get("clients") or {}).get("beyond_failures") or []
+    if not entries:
+        return ""
+    with_model = len({e.get("model") for e in entries}) > 1
+    articles = []
+    for text, group in beyond_groups(entries).items():
+        items = "".join(
+            f"<li><code>{escape(entry_name(e, with_model))}</code>: status "
+            f"{escape(str(e.get('status')))}, {escape(str(e.get('content_type') or 'no type'))}"
+            + (f"; {escape(str(e['where']))}" if e.get("where") else "")
+            + "</li>"
+            for e in group
+        )
+        shown = [{**e["evidence"], "client": e.get("client")} for e in group if e.get("evidence")]
+        raw = next((e for e in group if e.get("raw_at_break")), None)
+        read = (
+            f'<p class="cc-small">What <code>{escape(entry_name(raw, with_model))}</code> sent '
+            "from the end of the last event the client yielded to the end of the one it broke "
+            "on (comment and field-only blocks included, which the transcript leaves out):</p>"
+            f"<pre>{escape(visible_line_ends(str(raw['raw_at_break'])))}</pre>"
+            if raw
+            else ""
+        )
+        left_out = len(group) - len(shown)
+        note = (
+            f'<p class="cc-small">{left_out} more alike: their evidence is left out.</p>'
+            if left_out
+            else ""
+        )
+        articles.append(
+            # amber, not a failure's red: no requirement failed here
+            '<article class="cc-failure cc-client-break" style="border-left-color:#d4a72c">'
+            f'<h3>{escape(text)} <span class="cc-tag">{len(group)} exchange'
+            f"{'' if len(group) == 1 else 's'}</span></h3>"
+            f'<ul class="cc-list">{items}</ul>{read}{render_exchanges(shown)}{note}</article>'
+        )
+    return (
+        f'<h2 id="{BEYOND_ANCHOR}">Client broke where no check failed ({len(entries)})</h2>'
+        '<p class="cc-small">Not conformance verdicts: no failure above shows these exchanges, '
+        "and the requirement checks on them passed. Replayed offline through the SDK, each "
+        "response still made the client raise or return something other than what the server "
+        "sent. The verdict above stands.</p>" + "".join(articles)
+    )

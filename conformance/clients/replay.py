@@ -28,13 +28,20 @@ BASE_URL = "http://replay.invalid/v1"
 def replay(recording: Recording) -> Effect | None:
     """The SDK's effect for this recording; None when the SDK would not send its request."""
     served = _SERVED.serve(recording)
+    yielded = _Yielded()
     try:
-        result = _call(_client(), recording)
+        result = _call(_client(), recording, yielded)
     except Exception as error:
         if not served.called:  # the SDK refused the request itself: not the server's doing
             return None
-        return raised(CLIENT, recording, error)
+        return raised(CLIENT, recording, error, yielded.chunks)
     return compare(CLIENT, recording, result)
+
+
+class _Yielded:
+    """The chunks a stream yielded so far: where it broke, when the client raises."""
+
+    chunks = 0
 
 
 class _Served:
@@ -87,7 +94,7 @@ def _client() -> openai.OpenAI:
     )
 
 
-def _call(client: openai.OpenAI, recording: Recording) -> Result:
+def _call(client: openai.OpenAI, recording: Recording, yielded: _Yielded) -> Result:
     arguments = _arguments(recording.request_body, recording.stream)
     answer: Any = client.chat.completions.create(**arguments)
     odd: dict[str, None] = {}  # ordered, once each
@@ -100,6 +107,7 @@ def _call(client: openai.OpenAI, recording: Recording) -> Result:
     chunks, text, finish = 0, [], None
     for chunk in answer:
         chunks += 1
+        yielded.chunks = chunks
         choice = _first(getattr(chunk, "choices", None))
         content = getattr(getattr(choice, "delta", None), "content", None)
         _note_odd("delta.content", content, odd)

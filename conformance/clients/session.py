@@ -12,22 +12,28 @@ responses are the contract's own; the summary says so).
 Four calls from the suite: ``start`` once the tests are collected, ``replaying`` for the
 exchange runner's observer, ``on_failure`` when a test fails, and ``attach`` once the report is
 built, before it is written. The effects go beside each failed exchange's evidence (``client``)
-and into the report's ``clients`` summary. Without the SDK installed, ``clients`` says how to
-install it.
+and into the report's ``clients`` summary, which also lists the exchanges the client broke on
+that no failure shows (``beyond_failures``, ``clients/beyond.py``). Without the SDK installed,
+``clients`` says how to install it; with ``--no-client-replay`` no worker starts at all.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
+from conformance.clients.beyond import beyond_failures
 from conformance.clients.effects import Effect
 from conformance.clients.recording import Recording, exchange_key, recording_of
-from conformance.clients.render import not_needed_record, summary_record, unavailable_record
+from conformance.clients.render import (
+    not_needed_record,
+    summary_record,
+    turned_off_record,
+    unavailable_record,
+)
 from conformance.clients.worker import Replayed, ReplayWorker
 from conformance.records import Exchange
 
@@ -38,6 +44,7 @@ class Replays:
     def __init__(self) -> None:
         self.worker: ReplayWorker | None = None
         self.sent: dict[str, Recording] = {}
+        self.exchanges: dict[str, Exchange] = {}  # key -> the exchange it was recorded from
         self.keys_by_name: dict[str, list[str]] = {}
         # The same bytes give the same effect: a third of a default run's responses repeat
         # another's (error bodies), and are replayed once.
@@ -64,6 +71,7 @@ class Replays:
         if recording is None or recording.key in self.sent:
             return
         self.sent[recording.key] = recording
+        self.exchanges[recording.key] = exchange
         self.keys_by_name.setdefault(exchange.name, []).append(recording.key)
         first = self._first_of.setdefault(recording.response_identity(), recording.key)
         self.same_as[recording.key] = first
@@ -75,6 +83,7 @@ class Replays:
 
 
 replays_key = pytest.StashKey[Replays | None]()
+turned_off_key = pytest.StashKey[bool]()  # --no-client-replay
 
 
 def sdk_installed() -> bool:
@@ -84,10 +93,14 @@ def sdk_installed() -> bool:
 
 def start(config: pytest.Config) -> None:
     """Start the worker with the run against a URL; against the embedded server, wait for a
-    failure (``on_failure``). The worker is killed at exit if it is still running."""
+    failure (``on_failure``); with ``--no-client-replay``, never. The worker is killed at exit
+    if it is still running."""
+    from conformance.options import pytest_value
     from conformance.settings import settings_from_pytest
 
-    replays = Replays() if sdk_installed() else None
+    turned_off = not pytest_value(config, "client_replay")
+    config.stash[turned_off_key] = turned_off
+    replays = Replays() if not turned_off and sdk_installed() else None
     config.stash[replays_key] = replays
     if replays is None:
         return
@@ -134,6 +147,9 @@ def _ignore(*arguments: Any) -> None:
 def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Exchange]) -> None:
     """Replay what is left; put each failed exchange's effect and the run's summary in."""
     replays = config.stash.get(replays_key, None)
+    if replays is None and config.stash.get(turned_off_key, False):
+        report["clients"] = turned_off_record()
+        return
     if replays is None:
         report["clients"] = unavailable_record("the openai SDK is not installed")
         return
@@ -146,6 +162,7 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Ex
     if replayed.client is None:
         report["clients"] = unavailable_record(replayed.unavailable or "")
         return
+    shown: set[str] = set()  # the keys whose effect a failure shows
     for test in _failed_tests(report):
         for record in test["evidence"].get("exchanges", []):
             name = record.get("name", "")
@@ -155,20 +172,31 @@ def attach(config: pytest.Config, report: dict[str, Any], exchanges: Iterable[Ex
             effect = replays.effect(replayed, key)
             if effect is not None:
                 record["client"] = effect.to_json()
-    effects = [e for e in map(functools.partial(replays.effect, replayed), replays.sent) if e]
-    report["clients"] = summary_record(replayed.client, effects)
-    _redact_effects(config, report)
+                shown.add(key)
+    by_key = {k: e for k in replays.sent if (e := replays.effect(replayed, k)) is not None}
+    report["clients"] = summary_record(replayed.client, list(by_key.values()))
+    secrets = _secrets(config)
+    beyond, alike = beyond_failures(by_key, replays.exchanges, shown, secrets)
+    if beyond:
+        report["clients"]["beyond_failures"] = beyond
+    if alike:
+        report["clients"]["alike_failures"] = alike
+    _redact_effects(report, secrets)
 
 
-def _redact_effects(config: pytest.Config, report: dict[str, Any]) -> None:
-    """An exception's message quotes the response, which the exchange already redacted: the
-    second lock on the same door, as for all evidence."""
+def _secrets(config: pytest.Config) -> tuple[str, ...]:
     from conformance.redaction import url_secrets
-    from conformance.report.evidence import redact_all
     from conformance.settings import settings_from_pytest
 
     settings = settings_from_pytest(config)
-    secrets = tuple(s for s in (settings.api_key, *url_secrets(settings.base_url or "")) if s)
+    return tuple(s for s in (settings.api_key, *url_secrets(settings.base_url or "")) if s)
+
+
+def _redact_effects(report: dict[str, Any], secrets: tuple[str, ...]) -> None:
+    """An exception's message quotes the response, which the exchange already redacted: the
+    second lock on the same door, as for all evidence."""
+    from conformance.report.evidence import redact_all
+
     for test in _failed_tests(report):
         for record in test["evidence"].get("exchanges", []):
             if "client" in record:

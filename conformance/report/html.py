@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from conformance.clients.render import effect_html, summary_html
+from conformance.clients.render import beyond_html, effect_html, summary_html
 from conformance.report.json_report import run_label
 from conformance.report.latency_chart import latency_html
 from conformance.report.matrix import (
@@ -535,6 +535,7 @@ SECTIONS: list[Callable[[Report], str]] = [
     render_baseline,
     latency_html,
     render_failures,
+    beyond_html,  # conformance/clients/render.py: where the client broke and no check failed
 ]
 
 

@@ -19,6 +19,8 @@ come from an older release (``json_report.REPORT_FORMAT`` says when a field chan
                 events: EventRecord
               client: ClientEffectRecord
       clients: ClientsSummary
+        beyond_failures: ClientBreakRecord
+          evidence: ExchangeRecord
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class ClientEffectRecord(TypedDict):
     kind: str  # parsed, http_error (raised for an error status), raised, silent
     text: str  # "yields 0 chunks, no error"
     error_type: NotRequired[str]
+    after_chunks: NotRequired[int]  # a stream it raised on: the chunks it yielded first
 
 
 class ExchangeRecord(TypedDict):
@@ -234,6 +237,23 @@ class ClientsSummary(TypedDict):
     raised: NotRequired[int]
     silent: NotRequired[int]
     line: str  # the run's one-line summary, or how to enable the replay
+    beyond_failures: NotRequired[list[ClientBreakRecord]]  # none: no such exchange
+    alike_failures: NotRequired[int]  # more broken alike an exchange beside a failure: unlisted
+
+
+class ClientBreakRecord(TypedDict):
+    """An exchange the client raised on or mangled that no failure shows (``clients/beyond``):
+    not a verdict, the checks passed."""
+
+    exchange: str
+    model: str | None
+    status: int | None
+    content_type: str | None
+    client: ClientEffectRecord
+    where: str | None  # a stream: "after 1 chunk: at or before event #1 of 5"
+    event_index: int | None  # that event, marked in the evidence's transcript
+    raw_at_break: NotRequired[str]  # a stream's bytes from the last yielded event to that one
+    evidence: NotRequired[ExchangeRecord]  # left out past the first few of one effect
 
 
 class Report(RunFields):
