@@ -188,29 +188,43 @@ def test_a_target_that_never_answers_shows_the_preflight_waiting_then_the_verdic
     assert KEY not in text and all(line.text.isprintable() for line in lines)
 
 
-def test_ctrl_c_while_the_preflight_waits_ends_in_one_line_without_a_traceback(tmp_path):
+def _interrupted(
+    handler: Callable, arguments: list[str], ready: Callable[[str], bool], cwd: Path
+) -> tuple[str, str]:
+    """Run the CLI against ``handler``'s server, send SIGINT once a line of its output is
+    ``ready``: it must end within 15 s with exit 2 and one line, and no key shown."""
     env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
-    with raw_server(_never_answers) as base_url:
+    with raw_server(handler) as base_url:
         process = subprocess.Popen(
-            [*CLI, "run", "--base-url", base_url, "--model", "m", "--read-timeout", "30"],
+            [*CLI, "run", "--base-url", base_url, "--model", "m", *arguments],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            cwd=tmp_path,
+            cwd=cwd,
             env=env,
         )
         try:
             assert process.stdout is not None
-            first = process.stdout.readline()  # the preflight is waiting
-            assert first.startswith("preflight: waiting"), first
+            for line in process.stdout:
+                if ready(line):
+                    break
             process.send_signal(signal.SIGINT)
             stdout, stderr = process.communicate(timeout=15)
         finally:
             process.kill()
     assert process.returncode == 2, stdout + stderr
-    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == f"chat-conformance: error: {INTERRUPTED}"
     assert KEY not in stdout + stderr
+    return stdout, stderr
+
+
+def test_ctrl_c_while_the_preflight_waits_ends_in_one_line_without_a_traceback(tmp_path):
+    def waiting(line: str) -> bool:  # the first line: the preflight is waiting
+        assert line.startswith("preflight: waiting"), line
+        return True
+
+    _, stderr = _interrupted(_never_answers, ["--read-timeout", "30"], waiting, tmp_path)
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
 
 
 def test_pytest_arguments_that_select_nothing_end_in_one_line_saying_so(run_cli):
@@ -292,26 +306,9 @@ def _answers_once_then_holds() -> Callable[[socket.socket], None]:
 
 
 def test_ctrl_c_while_the_tests_wait_ends_with_pytests_note_and_one_line(tmp_path):
-    env = clean_environment(CHAT_CONFORMANCE_API_KEY=KEY)
-    with raw_server(_answers_once_then_holds()) as base_url:
-        process = subprocess.Popen(
-            [*CLI, "run", "--base-url", base_url, "--model", "m", "--only", "RESP"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            env=env,
-        )
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:  # the header, then the progress: the tests wait
-                if PROGRESS.match(line):
-                    break
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=15)
-        finally:
-            process.kill()
-    assert process.returncode == 2, stdout + stderr
+    # the header, then the progress: the tests wait
+    progress = PROGRESS.match
+    stdout, stderr = _interrupted(
+        _answers_once_then_holds(), ["--only", "RESP"], lambda line: bool(progress(line)), tmp_path
+    )
     assert "Traceback" not in stdout + stderr, stdout + stderr
-    assert stderr.strip().splitlines()[-1] == f"chat-conformance: error: {INTERRUPTED}"
-    assert KEY not in stdout + stderr
