@@ -12,7 +12,7 @@ Standard library only: the option table imports this for ``--help``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 __all__ = [
     "DEFAULT_AUTH_HEADER",
@@ -21,6 +21,7 @@ __all__ = [
     "auth_value",
     "check_auth_header",
     "extra_headers",
+    "key_header",
     "parse_header",
     "placeholder",
     "variable_of",
@@ -90,3 +91,9 @@ def placeholder(variable: str, auth_header: str | None = None) -> str:
     """A value as shown: ``$VARIABLE`` (``Bearer $API_KEY`` for the key in Authorization)."""
     shown = f"${variable}"
     return auth_value(auth_header, shown) if auth_header else shown
+
+
+def key_header(shown: Mapping[str, str]) -> str | None:
+    """The header that carried the key in a record's headers (shown as ``$API_KEY``), if any."""
+    key = placeholder(KEY_VARIABLE)
+    return next((name for name, value in shown.items() if value.endswith(key)), None)
