@@ -14,7 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from conformance.options import NON_NEGATIVE_DURATION, OPTION, add_to_argparse, argparse_type
+from conformance.options import (
+    HEADER_NAME,
+    NON_NEGATIVE_DURATION,
+    OPTION,
+    add_to_argparse,
+    argparse_type,
+)
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_CANNOT_RUN = 0, 1, 2
 INTERRUPTED = "interrupted (Ctrl+C) before the run completed: no verdict"
@@ -61,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--api-key", default=None, help="the key it accepts (default: sk-reference-key)"
+    )
+    serve.add_argument(
+        "--auth-header",
+        type=argparse_type(HEADER_NAME),
+        default="Authorization",
+        metavar="NAME",
+        help="the header it reads the key from; any but Authorization holds the bare key "
+        "(default: %(default)s)",
     )
     serve.add_argument("--fault", action="append", default=[], help="break one rule (see --list)")
     serve.add_argument(
@@ -143,6 +157,7 @@ def run_command(arguments: argparse.Namespace) -> int:
         fill_in(arguments)  # then the CHAT_CONFORMANCE_* variables, then the defaults
     except BadVariable as error:
         raise CannotRun(str(error)) from None
+    check_headers(arguments)
     if arguments.base_url is not None:
         if not arguments.models:
             raise CannotRun(f"name the model(s) to test with --model (or {OPTION['models'].env})")
@@ -206,10 +221,18 @@ def _preflight(arguments: argparse.Namespace):
     from conformance import preflight
     from conformance.exchange import ExchangeRunner, Target
     from conformance.report.live import PreflightProgress
+    from conformance.request_headers import extra_headers
     from conformance.settings import limits_from
 
     limits = limits_from(lambda name: getattr(arguments, name))
-    target = Target(arguments.base_url, arguments.api_key, limits, arguments.ca_bundle or True)
+    target = Target(
+        arguments.base_url,
+        arguments.api_key,
+        limits,
+        arguments.ca_bundle or True,
+        arguments.auth_header,
+        extra_headers(arguments.headers or (), arguments.auth_header),
+    )
     with PreflightProgress() as observer:  # a target that hangs or throttles: lines meanwhile
         runner = ExchangeRunner(target, concurrency=1, observer=observer)
         try:
@@ -272,6 +295,16 @@ def _require_free_port(host: str, port: int) -> None:
             pass
     except OSError as error:
         raise CannotRun(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def check_headers(arguments: argparse.Namespace) -> None:
+    """Refuse, in one line, a --header the run cannot send (never showing its value)."""
+    from conformance.request_headers import HeaderError, extra_headers
+
+    try:
+        extra_headers(arguments.headers or (), arguments.auth_header)
+    except HeaderError as error:
+        raise CannotRun(f"--header: {error}") from None
 
 
 def check_target_url(base_url: str, ca_bundle: str | None = None) -> None:
@@ -339,13 +372,15 @@ def serve_command(arguments: argparse.Namespace) -> int:
     check_reference_names(arguments.fault, arguments.variation)
     config = ServerConfig(
         api_key=arguments.api_key or DEFAULT_API_KEY,
+        auth_header=arguments.auth_header,
         faults=tuple(arguments.fault),
         variations=tuple(arguments.variation),
         latency=arguments.latency,
         token_interval=arguments.token_interval,
     )
     _require_free_port(arguments.host, arguments.port)
-    print(serve_banner(arguments.host, arguments.port, config.api_key), flush=True)
+    banner = serve_banner(arguments.host, arguments.port, config.api_key, config.auth_header)
+    print(banner, flush=True)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how it stops: no traceback
         serve(config, arguments.host, arguments.port)
     return 0
@@ -379,7 +414,7 @@ def reference_listing(faults, variations) -> str:
     return "\n".join(lines)
 
 
-def serve_banner(host: str, port: int, api_key: str) -> str:
+def serve_banner(host: str, port: int, api_key: str, auth_header: str = "Authorization") -> str:
     """What a client needs to talk to the server: URL, key, models, and the run command."""
     from conformance.settings import EMBEDDED_MODEL
 
@@ -387,15 +422,18 @@ def serve_banner(host: str, port: int, api_key: str) -> str:
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"  # an IPv6 address in a URL
     base_url = f"http://{shown}:{port}/v1"
+    from conformance.request_headers import auth_value
+
+    other_header = "" if auth_header.lower() == "authorization" else f" --auth-header {auth_header}"
     command = (
         f"{OPTION['api_key'].env}={api_key} chat-conformance run "
-        f"--base-url {base_url} --model {EMBEDDED_MODEL}"
+        f"--base-url {base_url} --model {EMBEDDED_MODEL}{other_header}"
     )
     return "\n".join(
         [
             f"chat-conformance reference server on {base_url}",
             f"  base URL  {base_url}",
-            f"  key       {api_key}   (sent as: Authorization: Bearer {api_key})",
+            f"  key       {api_key}   (sent as: {auth_header}: {auth_value(auth_header, api_key)})",
             f"  models    any name: the server echoes the last message ({EMBEDDED_MODEL}, ...)",
             f"  test it   {command}",
             "Each request is logged below; Ctrl+C stops the server.",

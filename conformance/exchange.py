@@ -44,6 +44,13 @@ from conformance.redaction import (
     redact_exchange,
     url_secrets,
 )
+from conformance.request_headers import (
+    DEFAULT_AUTH_HEADER,
+    KEY_VARIABLE,
+    auth_value,
+    placeholder,
+    variable_of,
+)
 from conformance.sse import SseParser
 
 __all__ = [
@@ -98,14 +105,18 @@ class Target:
     api_key: str | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits)
     verify: bool | str = True
+    auth_header: str = DEFAULT_AUTH_HEADER  # Azure OpenAI: "api-key", the key bare
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # may hold secrets
 
     def url(self, path: str) -> str:
+        """The path appended to the base URL's; its query (Azure's ``?api-version=``) kept."""
         parts = urlsplit(self.base_url)
         return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.api_key, *url_secrets(self.base_url)) if s)
+        extra = (value for _, value in self.headers)
+        return tuple(s for s in (self.api_key, *url_secrets(self.base_url), *extra) if s)
 
     @property
     def display_url(self) -> str:
@@ -120,19 +131,25 @@ def check_url(url: str) -> None:
         raise ValueError(str(error)) from None
 
 
-def _headers(spec: RequestSpec, api_key: str | None) -> dict[str, str]:
-    headers = {"content-type": "application/json", "accept-encoding": "identity"}
-    if spec.auth == "valid" and api_key:
-        headers["authorization"] = f"Bearer {api_key}"
+def _headers(spec: RequestSpec, target: Target) -> dict[str, str]:
+    headers = {name.lower(): value for name, value in target.headers}
+    headers |= {"content-type": "application/json", "accept-encoding": "identity"}
+    auth = target.auth_header.lower()
+    if spec.auth == "valid" and target.api_key:
+        headers[auth] = auth_value(auth, target.api_key)
     elif spec.auth == "invalid":
-        headers["authorization"] = f"Bearer {INVALID_KEY}"
+        headers[auth] = auth_value(auth, INVALID_KEY)
     return headers
 
 
-def _shown_headers(headers: dict[str, str], api_key: str | None) -> dict[str, str]:
+def _shown_headers(headers: dict[str, str], target: Target) -> dict[str, str]:
+    """The headers as records keep them: the key and every extra header's value as a variable."""
     shown = dict(headers)
-    if shown.get("authorization", "").endswith(api_key or "\0"):
-        shown["authorization"] = "Bearer $API_KEY"
+    auth = target.auth_header.lower()
+    if target.api_key and shown.get(auth) == auth_value(auth, target.api_key):
+        shown[auth] = placeholder(KEY_VARIABLE, auth)
+    for name, _ in target.headers:
+        shown[name.lower()] = placeholder(variable_of(name))
     return shown
 
 
@@ -199,7 +216,7 @@ async def _attempt(
 ) -> Exchange:
     """One try: the wire read into locals, then one finished, redacted record."""
     limits = target.limits
-    headers = _headers(spec, target.api_key)
+    headers = _headers(spec, target)
     started_at = time.time()
     start = time.monotonic()
     status: int | None = None
@@ -241,7 +258,7 @@ async def _attempt(
         name=name,
         url=display_url(target.url(spec.path)),
         request=spec,
-        request_headers=_shown_headers(headers, target.api_key),
+        request_headers=_shown_headers(headers, target),
         status=status,
         headers=response_headers,
         body=bytes(body),

@@ -33,6 +33,7 @@ class Kind:
     many: bool = False  # a repeatable flag, a list in the file, comma-separated in a variable
     switch: str | None = None  # a flag without a value: "store_true", or "toggle" (--x/--no-x)
     choices: Callable[[], list[str]] | None = None
+    separator: str = ","  # between the values of a repeatable option's variable
 
 
 def _bounded(convert: Callable[[Any], Any], unit: str, inclusive: bool) -> Callable[[Any], Any]:
@@ -118,6 +119,35 @@ PROFILE = Kind(read=_profile, choices=_profile_names)
 PROMPT_BOUND = Kind(read=_prompt_bound, toml=(int,))
 
 
+def _header_reader(check: Callable[[str], str]) -> Callable[[Any], str]:
+    def read(raw: Any) -> str:
+        from conformance.request_headers import HeaderError
+
+        try:
+            return check(str(raw))
+        except HeaderError as error:
+            raise ValueError(str(error)) from None
+
+    return read
+
+
+def _auth_header(raw: Any) -> str:
+    from conformance.request_headers import check_auth_header
+
+    return _header_reader(check_auth_header)(raw)
+
+
+def _header(raw: Any) -> str:
+    from conformance.request_headers import parse_header
+
+    return _header_reader(parse_header)(raw)
+
+
+HEADER_NAME = Kind(read=_auth_header)
+# A header value may hold a comma (Portkey's JSON config): the variable has one header a line.
+HEADERS = Kind(read=_header, toml=(list, dict), many=True, separator="\n")
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # arguments.NAME in the CLI, the key of a target's settings
@@ -141,7 +171,8 @@ class Option:
     def help_text(self, for_pytest: bool = False) -> str:
         if for_pytest and self.pytest_help:
             return self.pytest_help
-        notes = [f"env {self.env}" + (", comma-separated" if self.kind.many else "")]
+        many = {",": ", comma-separated", "\n": ", one a line"}.get(self.kind.separator, "")
+        notes = [f"env {self.env}" + (many if self.kind.many else "")]
         if self.shown_default:
             notes.append(f"default: {self.shown_default}")
         elif self.default is not None and not self.kind.switch:
@@ -171,6 +202,30 @@ OPTIONS: tuple[Option, ...] = (
         secret=True,
     ),
     Option("api_key_env", "the NAME of the variable that holds the key", key="api-key-env"),
+    Option(
+        "auth_header",
+        "the header that carries the key: Authorization gets 'Bearer KEY', any other the bare key "
+        "(Azure OpenAI: api-key)",
+        HEADER_NAME,
+        default="Authorization",
+        flag="--auth-header",
+        pytest="--chat-auth-header",
+        env=f"{ENV}AUTH_HEADER",
+        key="auth-header",
+        metavar="NAME",
+    ),
+    Option(
+        "headers",
+        "another header for every request, repeatable (Portkey's x-portkey-*); its value is "
+        "shown only as $HEADER_NAME",
+        HEADERS,
+        flag="--header",
+        pytest="--chat-header",
+        env=f"{ENV}HEADERS",
+        key="headers",
+        metavar="'NAME: VALUE'",
+        secret=True,  # a value may be a key (x-portkey-api-key)
+    ),
     Option(
         "models",
         "model to test, repeatable",
@@ -473,6 +528,8 @@ def _arguments(option: Option, for_pytest: bool) -> dict[str, Any]:
         arguments["default"] = None if toggle else False
     elif kind.many:
         arguments["action"] = "append"
+        if kind.read is not str:
+            arguments["type"] = argparse_type(kind)
     elif kind.choices:
         arguments["choices"] = kind.choices()
     elif kind is not TEXT:
@@ -500,13 +557,18 @@ def add_to_pytest(group) -> None:
 def read_config_value(key: str, raw: Any) -> Any:
     """A config-file value, read as its flag reads it; ValueError in one line naming the key."""
     kind = FILE_KEYS[key].kind
-    expected = (list,) if kind.many else kind.toml
+    expected = kind.toml if kind.many and dict in kind.toml else (list,) if kind.many else kind.toml
     if not isinstance(raw, expected) or (isinstance(raw, bool) and bool not in expected):
         raise ValueError(f"{key} has the wrong type ({type(raw).__name__})")
+    if kind.many and isinstance(raw, dict):  # headers as a table: name = value
+        raw = [f"{name}: {value}" for name, value in raw.items()]
     if kind.many:
         if not all(isinstance(item, str) for item in raw):
             raise ValueError(f"{key} must be a list of strings")
-        return tuple(raw)
+        try:
+            return tuple(kind.read(item) for item in raw)
+        except ValueError as problem:
+            raise ValueError(f"{key}: {problem}") from None
     try:
         return kind.read(raw)
     except ValueError as problem:
@@ -525,7 +587,8 @@ def environment_value(option: Option) -> Any:
         return None
     try:
         if option.kind.many:
-            return [option.kind.read(item.strip()) for item in text.split(",") if item.strip()]
+            items = text.split(option.kind.separator)
+            return [option.kind.read(item.strip()) for item in items if item.strip()]
         return option.kind.read(text)
     except ValueError as error:
         shown = "(hidden)" if option.secret else repr(text)
@@ -579,8 +642,12 @@ def pytest_arguments(arguments: argparse.Namespace) -> list[str]:
 
 def secret_environment(arguments: argparse.Namespace) -> dict[str, str]:
     """The URL and the key, for pytest's environment: never on a command line."""
-    values = {o.env: getattr(arguments, o.name, None) for o in OPTIONS if o.secret and o.env}
-    return {name: value for name, value in values.items() if not _unset(value)}
+    values = {o: getattr(arguments, o.name, None) for o in OPTIONS if o.secret and o.env}
+    return {
+        o.env: o.kind.separator.join(value) if o.kind.many else value
+        for o, value in values.items()
+        if not _unset(value)
+    }
 
 
 # ------------------------------------------------------------------ the README's table

@@ -158,12 +158,14 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
 
 
 def _secrets(config: pytest.Config) -> tuple[str, ...]:
-    """Everything that must never reach a report: the key and credentials in the URL."""
-    from conformance.exchange import url_secrets
+    """Everything that must never reach a report: the key, credentials in the URL, headers."""
+    from conformance.exchange import MIN_SECRET_LENGTH, url_secrets
     from conformance.settings import settings_from_pytest
 
     settings = settings_from_pytest(config)
-    return tuple(s for s in (settings.api_key, *url_secrets(settings.base_url or "")) if s)
+    # --header values may be keys too; a short one ("openai") would shred every message
+    extra = (value for _, value in settings.headers if len(value) >= MIN_SECRET_LENGTH)
+    return tuple(s for s in (settings.api_key, *url_secrets(settings.base_url or ""), *extra) if s)
 
 
 def _results(config: pytest.Config):

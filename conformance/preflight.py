@@ -66,6 +66,19 @@ def run(
     return exchange, verdict
 
 
+def _where_the_key_went(exchange: Exchange) -> str:
+    """A target that reads the key from another header (Azure OpenAI's api-key) refuses it too."""
+    from conformance.report.curl import header_name
+    from conformance.request_headers import key_header
+
+    header = key_header(exchange.request_headers)
+    return (
+        f", in the header it reads (sent in {header_name(header)}; see --auth-header)"
+        if header
+        else ""
+    )
+
+
 def judge(
     exchange: Exchange,
     *,
@@ -114,7 +127,8 @@ def judge(
         return Verdict(
             "setup",
             f"the target refused the key in {key_source} (status {status}{said} to a minimal "
-            f"valid request): set {key_source} to a key the target accepts",
+            f"valid request): set {key_source} to a key the target accepts"
+            + _where_the_key_went(exchange),
         )
     if status == 403:
         return Verdict(

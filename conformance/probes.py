@@ -187,12 +187,12 @@ def _(model: str) -> RequestSpec:
 # --------------------------------------------------------------------------- authentication
 
 
-@probe("auth_missing", "a valid body with no Authorization header")
+@probe("auth_missing", "a valid body without the key's header (Authorization, or --auth-header's)")
 def _(model: str) -> RequestSpec:
     return RequestSpec(_greeting(model), auth="none")
 
 
-@probe("auth_invalid", "a valid body with a made-up bearer key")
+@probe("auth_invalid", "a valid body with a made-up key in the key's header")
 def _(model: str) -> RequestSpec:
     return RequestSpec(_greeting(model), auth="invalid")
 

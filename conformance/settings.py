@@ -12,6 +12,7 @@ from typing import Any
 
 from conformance.exchange import Limits
 from conformance.options import DEFAULTS, OPTION, pytest_value
+from conformance.request_headers import DEFAULT_AUTH_HEADER, HeaderError, extra_headers
 
 __all__ = ["EMBEDDED_MODEL", "Settings", "settings_from_pytest"]
 EMBEDDED_MODEL = "conformance-echo"
@@ -32,6 +33,8 @@ class Settings:
     reference_faults: tuple[str, ...] = ()  # for the embedded server only
     reference_variations: tuple[str, ...] = ()
     key_source: str = OPTION["api_key"].env  # where the key came from, as messages name it
+    auth_header: str = DEFAULT_AUTH_HEADER
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # values may be secrets
 
     @property
     def embedded(self) -> bool:
@@ -59,6 +62,13 @@ def settings_from_pytest(config) -> Settings:
         models = (EMBEDDED_MODEL,)
     limits = limits_from(value)
     flag_key = config.option.chat_api_key
+    auth_header = value("auth_header")
+    try:
+        headers = extra_headers(value("headers") or (), auth_header)
+    except HeaderError as error:
+        import pytest
+
+        raise pytest.UsageError(f"--chat-header: {error}") from None
     return Settings(
         base_url=base_url,
         api_key=value("api_key"),
@@ -73,4 +83,6 @@ def settings_from_pytest(config) -> Settings:
         reference_faults=tuple(value("reference_fault") or ()),
         reference_variations=tuple(value("reference_variation") or ()),
         key_source=value("key_source") or ("--chat-api-key" if flag_key else OPTION["api_key"].env),
+        auth_header=auth_header,
+        headers=headers,
     )

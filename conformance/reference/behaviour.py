@@ -76,7 +76,7 @@ class Behaviour:
 
     def handle(self, request: HttpRequest) -> Reply | StreamReply:
         refusal = self.route(request)
-        refusal = refusal or self.authenticate(request.headers.get("authorization"))
+        refusal = refusal or self.authenticate(request.headers.get(self.auth_header))
         if refusal:
             return refusal
         payload = self.parse(request.body)
@@ -100,10 +100,19 @@ class Behaviour:
             return self.error(413, f"Request body exceeds {limit} bytes.", code="request_too_large")
         return None
 
+    @property
+    def auth_header(self) -> str:
+        return self.config.auth_header.lower()
+
     def authenticate(self, authorization: str | None) -> Reply | None:
+        """``authorization``: the value of the key's header (``auth_header``), if sent."""
         if authorization is None:
-            return self.unauthorized("You didn't provide an API key in the Authorization header.")
-        scheme, _, key = authorization.strip().partition(" ")
+            return self.unauthorized(
+                f"You didn't provide an API key in the {self.config.auth_header} header."
+            )
+        scheme, key = "bearer", authorization
+        if self.auth_header == "authorization":
+            scheme, _, key = authorization.strip().partition(" ")
         expected = self.config.api_key.encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected):
             return self.unauthorized("Incorrect API key provided.")

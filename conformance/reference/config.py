@@ -11,6 +11,7 @@ DEFAULT_API_KEY = "sk-reference-key"
 class ServerConfig:
     """Everything that changes what the reference server sends.
 
+    `auth_header` is where the key is read: `Bearer <key>` in Authorization, else the bare key.
     `faults` break exactly one documented rule each; `variations` are legal but unusual. Both are
     names from `FAULTS` and `VARIATIONS`. `latency` is slept before every response starts,
     `token_interval` between stream events; `seed` drives every pseudo-random choice (such as
@@ -18,6 +19,7 @@ class ServerConfig:
     """
 
     api_key: str = DEFAULT_API_KEY
+    auth_header: str = "Authorization"  # any other header (Azure's api-key) holds the bare key
     faults: tuple[str, ...] = ()
     variations: tuple[str, ...] = ()
     latency: float = 0.0

@@ -1,11 +1,14 @@
 """A recorded request as a ``curl`` command a person can paste into a shell to see it again.
 
-The key is never in the command: the record already shows the valid key as ``$API_KEY``, and
-that header is written in double quotes so the shell fills it in from the environment.
+The key is never in the command: the record already shows the valid key as ``$API_KEY`` and
+each extra header (``--header``) as ``$HEADER_<NAME>``; those headers are written in double
+quotes so the shell fills them in from the environment, and a first comment line names the
+variables to set.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import TYPE_CHECKING
 
@@ -13,6 +16,8 @@ if TYPE_CHECKING:
     from conformance.records import Exchange
 
 KEY_PLACEHOLDER = "Bearer $API_KEY"
+# A value the record shows as a variable (conformance.request_headers.placeholder)
+_PLACEHOLDER = re.compile(r"(?:Bearer )?\$([A-Z_][A-Z0-9_]*)")
 
 
 def header_name(name: str) -> str:
@@ -66,12 +71,18 @@ def build_command(
         first += ["-X", method]
     first.append(shlex.quote(url))
     lines = [" ".join(first)]
+    variables: list[str] = []
     for name, value in headers.items():
         shown = f"{header_name(name)}: {value}"
-        if name.lower() == "authorization" and value == KEY_PLACEHOLDER:
+        variable = _PLACEHOLDER.fullmatch(value)
+        if variable:
             lines.append(f'-H "{shown}"')  # double quotes: the shell expands $API_KEY
+            variables.append(variable.group(1))
         else:
             lines.append(f"-H {shlex.quote(shown)}")
     if body is not None:
         lines.append(f"--data-binary {quote_bytes(body)}")
-    return " \\\n  ".join(lines)
+    command = " \\\n  ".join(lines)
+    if any(v != "API_KEY" for v in variables):  # the key alone needs no word: it always was
+        command = f"# set {', '.join(variables)} first (the values of those headers)\n{command}"
+    return command

@@ -148,7 +148,14 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 def target(settings: Settings) -> Iterator[Target]:
     if settings.base_url is not None:
         verify = settings.ca_bundle or True
-        yield Target(settings.base_url, settings.api_key, settings.limits, verify)
+        yield Target(
+            settings.base_url,
+            settings.api_key,
+            settings.limits,
+            verify,
+            settings.auth_header,
+            settings.headers,
+        )
         return
     from conformance.reference.config import ServerConfig
     from conformance.reference.runner import running_server
@@ -158,9 +165,12 @@ def target(settings: Settings) -> Iterator[Target]:
         api_key=api_key,
         faults=settings.reference_faults,
         variations=settings.reference_variations,
+        auth_header=settings.auth_header,  # the key where the run sends it
     )
     with running_server(config) as server:
-        yield Target(server.base_url, api_key, settings.limits)
+        yield Target(
+            server.base_url, api_key, settings.limits, True, settings.auth_header, settings.headers
+        )
 
 
 @pytest.fixture(scope="session")
