@@ -188,6 +188,13 @@ def test_a_target_that_never_answers_shows_the_preflight_waiting_then_the_verdic
     assert KEY not in text and all(line.text.isprintable() for line in lines)
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl+C as in a terminal. A shell without job control starts background
+    jobs with SIGINT ignored, and Python then installs no KeyboardInterrupt handler: a CI job
+    launched that way would otherwise never see the test's SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted(
     handler: Callable, arguments: list[str], ready: Callable[[str], bool], cwd: Path
 ) -> tuple[str, str]:
@@ -202,6 +209,7 @@ def _interrupted(
             text=True,
             cwd=cwd,
             env=env,
+            preexec_fn=_interruptible,
         )
         try:
             assert process.stdout is not None
