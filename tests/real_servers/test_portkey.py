@@ -2,12 +2,10 @@
 
 Portkey routes by request headers only: every request without ``x-portkey-provider`` (or
 ``x-portkey-config``) gets 400 ``{"status":"failure","message":"Either x-portkey-config or
-x-portkey-provider header is required"}``, whatever the URL. The suite can send only a base URL
-and a bearer key today, so the suite reaches Portkey through ``HeaderRelay``, which adds
-``x-portkey-provider: openai`` and ``x-portkey-custom-host: http://127.0.0.1:PORT/v1`` to each
-request and copies bytes untouched otherwise. With a ``--header NAME:VALUE`` option in the CLI
-the relay goes away. Portkey passes the bearer key to the upstream as its key, so the suite's
-key is the reference server's.
+x-portkey-provider header is required"}``, whatever the URL. The run sends them with the CLI's
+``--header`` (``x-portkey-provider: openai``, ``x-portkey-custom-host: http://127.0.0.1:PORT/v1``),
+as a user would. Portkey passes the bearer key to the upstream as its key, so the suite's key is
+the reference server's.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from tests.real_servers.harness import (
     run_suite,
     running,
 )
-from tests.real_servers.header_relay import HeaderRelay
 
 pytestmark = [pytest.mark.real_servers, pytest.mark.slow]
 
@@ -89,20 +86,15 @@ def test_portkey_gateway_verdict(tmp_path):
     with reference_server(tmp_path, KEY) as upstream:
         port = free_port()
         command = ["node", stamp["entry"], f"--port={port}", "--headless"]
-        with (
-            running(
-                command,
-                ready=http_ok(f"http://127.0.0.1:{port}/"),
-                log=tmp_path / "portkey.log",
-                timeout=60,
-            ),
-            HeaderRelay(
-                port,
-                {
-                    "x-portkey-provider": "openai",
-                    "x-portkey-custom-host": f"http://127.0.0.1:{upstream}/v1",
-                },
-            ) as relay,
+        with running(
+            command,
+            ready=http_ok(f"http://127.0.0.1:{port}/"),
+            log=tmp_path / "portkey.log",
+            timeout=60,
         ):
-            verdict = run_suite(tmp_path, f"http://127.0.0.1:{relay.port}/v1", MODEL, KEY)
+            routing = [
+                "--header", "x-portkey-provider: openai",
+                "--header", f"x-portkey-custom-host: http://127.0.0.1:{upstream}/v1",
+            ]  # fmt: skip
+            verdict = run_suite(tmp_path, f"http://127.0.0.1:{port}/v1", MODEL, KEY, *routing)
     check_verdict(verdict, EXPECTED_FAILED, EXPECTED_SKIPPED)
