@@ -1,4 +1,5 @@
-"""A loopback TCP server whose every byte is up to the test: for targets no framework would be."""
+"""Loopback servers for the tests: raw TCP whose every byte is up to the test (for targets no
+framework would be), and a threaded ``http.server`` for a scripted HTTP handler."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
@@ -36,3 +38,16 @@ def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
     finally:
         stop.set()
         listener.close()  # a handler still sleeping ends on its own; its thread is a daemon
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded loopback HTTP server running ``handler``; yields its base URL ending in /v1."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,14 +4,15 @@ would leak ``--header`` values into every report if the suite did not redact the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import httpx
+
+from tests.raw_server import http_server
 
 HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive", "host"}
 
@@ -54,13 +55,8 @@ def recording_proxy(upstream_base_url: str) -> Iterator[tuple[str, Recorded]]:
         def log_message(self, format: str, *args: object) -> None:
             pass  # quiet
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", recorded
+        with http_server(Handler) as base_url:
+            yield base_url, recorded
     finally:
-        server.shutdown()
-        server.server_close()
         client.close()

@@ -17,17 +17,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from conformance.report import request_log
-from tests.raw_server import raw_server
+from tests.raw_server import http_server, raw_server
 
 pytestmark = pytest.mark.slow  # a CLI run against a hostile server per case
 
@@ -174,15 +173,8 @@ class _Scripted(BaseHTTPRequestHandler):
 def scripted(answer: Callable[[BaseHTTPRequestHandler, dict], None]) -> Iterator[tuple[str, list]]:
     seen: list[dict] = []
     handler = type("Handler", (_Scripted,), {"answer": answer, "seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as base_url:
+        yield base_url, seen
 
 
 def _json_answer(status: int, body: dict, headers: dict | None = None):
