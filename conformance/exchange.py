@@ -35,7 +35,7 @@ import httpx
 
 from conformance.decoding import BoundedDecoder, DecodingError
 from conformance.options import DEFAULTS
-from conformance.records import RETRY_STATUSES, Auth, Exchange, RequestSpec, strict_json
+from conformance.records import DONE, RETRY_STATUSES, Auth, Exchange, RequestSpec, strict_json
 from conformance.redaction import (
     MIN_SECRET_LENGTH,
     REDACTED,
@@ -310,7 +310,7 @@ async def _read_body(
         decoder.check()  # after keeping what fits, so the record shows where it went wrong
         if parser is None:
             continue
-        if done_at is None and any(e.data == "[DONE]" for e in parser.events[examined:]):
+        if done_at is None and any(e.data == DONE for e in parser.events[examined:]):
             done_at = time.monotonic()
         examined = len(parser.events)
 

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 __all__ = [
+    "DONE",
     "RETRY_STATUSES",
     "Auth",
     "Exchange",
@@ -31,6 +32,7 @@ __all__ = [
 
 Auth = Literal["valid", "none", "invalid"]
 
+DONE = "[DONE]"  # the data of the event that ends a chat-completions stream
 RETRY_STATUSES = (429, 503)  # answers the exchange retries: capacity, not a verdict
 
 

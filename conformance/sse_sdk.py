@@ -18,8 +18,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from conformance.records import DONE
+
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-DONE_PREFIX = "[DONE]"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def empty_events(body: bytes) -> Iterator[EmptyEvent]:
                 retry = _retry(value)
             continue
         if data:
-            if "\n".join(data).startswith(DONE_PREFIX):
+            if "\n".join(data).startswith(DONE):
                 return
         elif event or last_id or retry is not None:
             raw = body[block_start:position].decode("utf-8", errors="replace")

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from conformance.checks import NotApplicable, Violation, require_status_200, short
 from conformance.checks.registry import check, streamed
-from conformance.checks.stream import DONE
 from conformance.probes import STREAMS
-from conformance.records import Exchange, SseTranscript, strict_json
+from conformance.records import DONE, Exchange, SseTranscript, strict_json
 from conformance.sse_sdk import empty_events
 
 

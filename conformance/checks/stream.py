@@ -15,9 +15,8 @@ from conformance.checks import NotApplicable, Violation, is_int, require_status_
 from conformance.checks.registry import check, streamed
 from conformance.checks.response import FINISH_REASONS, created_violations
 from conformance.probes import STREAMS
-from conformance.records import Exchange, SseEvent, strict_json
+from conformance.records import DONE, Exchange, SseEvent, strict_json
 
-DONE = "[DONE]"
 _MISSING = object()  # a finish_reason key that is absent (no string a server sends can match)
 
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from conformance.clients.recording import Recording
-from conformance.records import strict_json
+from conformance.records import DONE, strict_json
 
 Kind = Literal["parsed", "http_error", "raised", "silent"]
 SILENT_OR_RAISED = ("raised", "silent")
@@ -138,7 +138,7 @@ def _data_lines(body: bytes) -> list[str]:
         if line.startswith("data:"):
             value = line[5:]
             value = value[1:] if value.startswith(" ") else value
-            if value == "[DONE]":
+            if value == DONE:
                 break  # the answer ends here; what follows is no part of it
             values.append(value)
     return values

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from conformance.records import Exchange
+from conformance.records import DONE, Exchange
 from conformance.report.shape import ExchangeRecord
 
 Ending = Literal["done", "closed", "bound", "deadline", "timeout", "broken"]
-
-DONE_DATA = "[DONE]"  # the data of the event that ends a chat-completions stream
 
 # What each ending means to a reader; the exchange's error, when there is one, follows it.
 MEANING: dict[str, str] = {
@@ -31,7 +29,7 @@ MEANING: dict[str, str] = {
 
 def ending(exchange: Exchange) -> Ending:
     """How the stream of a finished exchange ended (a dispatched [DONE] wins over what followed)."""
-    if any(event.data == DONE_DATA for event in exchange.events):
+    if any(event.data == DONE for event in exchange.events):
         return "done"
     if exchange.deadline_hit or exchange.error_type == "deadline":
         return "deadline"
@@ -50,7 +48,7 @@ def end_line(record: ExchangeRecord) -> tuple[str, str]:
     kind = stream.get("ended") or _guessed(record)
     text = MEANING.get(kind, kind)
     tail = stream.get("discarded_tail") or ""
-    if kind == "closed" and DONE_DATA in tail:
+    if kind == "closed" and DONE in tail:
         text = "connection closed: data: [DONE] came without the blank line that dispatches it"
     error = record.get("error")
     if error and kind != "done":
@@ -62,7 +60,7 @@ def _guessed(record: ExchangeRecord) -> str:
     """The ending of a stream a report kept without ``ended`` (an older release's report)."""
     stream = record.get("stream") or {}
     shown = [e.get("raw", "").strip() for e in stream.get("events", [])]
-    if any(raw.replace(" ", "") == f"data:{DONE_DATA}" for raw in shown):
+    if any(raw.replace(" ", "") == f"data:{DONE}" for raw in shown):
         return "done"
     error = (record.get("error") or "").lower()
     if not error:
